@@ -1,0 +1,95 @@
+#include "base/mapped_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "base/file_writer.h"
+#include "base/strings.h"
+
+namespace hearth {
+
+MappedFile::~MappedFile() {
+  if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : data_(other.data_), size_(other.size_), path_(std::move(other.path_)) {
+  other.data_ = nullptr;
+  other.size_ = 0;
+}
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), size_);
+    data_ = other.data_;
+    size_ = other.size_;
+    path_ = std::move(other.path_);
+    other.data_ = nullptr;
+    other.size_ = 0;
+  }
+  return *this;
+}
+
+Result<MappedFile> MappedFile::Open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(StrFormat("cannot open '%s'", path.c_str()), errno);
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return ErrnoError(StrFormat("cannot stat '%s'", path.c_str()), err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return InvalidArgumentError(StrFormat("'%s' is not a regular file", path.c_str()),
+                                "os.not_a_file");
+  }
+  MappedFile mf;
+  mf.path_ = path;
+  mf.size_ = static_cast<size_t>(st.st_size);
+  if (mf.size_ > 0) {
+    void* p = mmap(nullptr, mf.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      int err = errno;
+      ::close(fd);
+      mf.size_ = 0;
+      return ErrnoError(StrFormat("cannot map '%s'", path.c_str()), err);
+    }
+    mf.data_ = static_cast<const uint8_t*>(p);
+  }
+  ::close(fd);
+  return mf;
+}
+
+Status MappedFile::Lock() {
+  if (size_ == 0) return Status::Ok();
+  if (mlock(data_, size_) != 0) {
+    return ErrnoError(StrFormat("cannot lock %s of '%s' in memory (see ulimit -l)",
+                                HumanBytes(size_).c_str(), path_.c_str()),
+                      errno);
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
+  HEARTH_ASSIGN_OR_RETURN(MappedFile mf, MappedFile::Open(path));
+  if (mf.size() > max_bytes) {
+    return ResourceExhaustedError(StrFormat("'%s' is %s, more than the limit of %s", path.c_str(),
+                                            HumanBytes(mf.size()).c_str(),
+                                            HumanBytes(max_bytes).c_str()));
+  }
+  return std::string(reinterpret_cast<const char*>(mf.data()), mf.size());
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view data) {
+  HEARTH_ASSIGN_OR_RETURN(FileWriter w, FileWriter::Create(path));
+  HEARTH_RETURN_IF_ERROR(w.Write(data.data(), data.size()));
+  return w.Commit();
+}
+
+}  // namespace hearth

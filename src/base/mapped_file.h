@@ -1,0 +1,49 @@
+// Read-only memory map of a whole file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "base/status.h"
+
+namespace hearth {
+
+class MappedFile {
+ public:
+  MappedFile() = default;
+  ~MappedFile();
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  // Maps `path` read-only (MAP_PRIVATE). A regular file is required; an empty
+  // file maps to an empty span. Errors name the path and the OS reason.
+  static Result<MappedFile> Open(const std::string& path);
+
+  std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+  // Locks the pages in RAM (mlock). Fails with the OS reason (often RLIMIT_MEMLOCK).
+  Status Lock();
+
+ private:
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  std::string path_;
+};
+
+// Reads a whole file into a string (for small text files: JSON, templates).
+// Refuses files larger than `max_bytes`.
+Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes = size_t{1} << 31);
+
+// Writes `data` to `path` atomically: a temporary file in the same directory,
+// fsync, rename over `path`, fsync of the directory. On failure nothing is
+// left at `path` that was not there before, and the temporary is removed.
+Status WriteFileAtomic(const std::string& path, std::string_view data);
+
+}  // namespace hearth

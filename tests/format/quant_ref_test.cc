@@ -1,0 +1,126 @@
+// Scalar reference conversions against independent oracles: the CPU's F16C
+// instructions (when present) and exact hand-computed values.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "format/fp16.h"
+#include "format/quant_blocks.h"
+#include "format/quant_ref.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace hearth {
+namespace {
+
+#if defined(__x86_64__)
+__attribute__((target("f16c"))) uint16_t HwToHalf(float f) {
+  return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
+}
+__attribute__((target("f16c"))) float HwFromHalf(uint16_t h) { return _cvtsh_ss(h); }
+bool HaveF16c() { return __builtin_cpu_supports("f16c"); }
+#else
+bool HaveF16c() { return false; }
+uint16_t HwToHalf(float) { return 0; }
+float HwFromHalf(uint16_t) { return 0; }
+#endif
+
+bool SameFloat(float a, float b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  return FloatBits(a) == FloatBits(b);
+}
+
+TEST(Fp16Test, KnownValues) {
+  EXPECT_EQ(FloatToFp16(1.0f), 0x3c00);
+  EXPECT_EQ(FloatToFp16(-2.0f), 0xc000);
+  EXPECT_EQ(FloatToFp16(65504.0f), 0x7bff);
+  EXPECT_EQ(FloatToFp16(65520.0f), 0x7c00);  // rounds up to infinity
+  EXPECT_EQ(FloatToFp16(5.9604645e-8f), 0x0001);  // smallest subnormal
+  EXPECT_EQ(FloatToFp16(2.9802322e-8f), 0x0000);  // exactly half of it: ties to even (0)
+  EXPECT_EQ(FloatToFp16(1.0f + 1.0f / 2048), 0x3c00);  // tie, even mantissa stays
+  EXPECT_EQ(FloatToFp16(1.0f + 3.0f / 2048), 0x3c02);  // tie, odd mantissa rounds up
+  EXPECT_EQ(Fp16ToFloat(0x3555), 0.333251953125f);
+  EXPECT_TRUE(std::isinf(Fp16ToFloat(0x7c00)));
+  EXPECT_TRUE(std::isnan(Fp16ToFloat(0x7e00)));
+  EXPECT_EQ(FloatBits(Fp16ToFloat(0x8000)), 0x80000000u);
+}
+
+TEST(Fp16Test, EveryHalfRoundTrips) {
+  for (uint32_t h = 0; h < 65536; ++h) {
+    float f = Fp16ToFloat(static_cast<uint16_t>(h));
+    if (std::isnan(f)) continue;
+    ASSERT_EQ(FloatToFp16(f), h) << "half 0x" << std::hex << h;
+    if (HaveF16c()) ASSERT_TRUE(SameFloat(f, HwFromHalf(static_cast<uint16_t>(h)))) << h;
+  }
+}
+
+TEST(Fp16Test, MatchesHardwareOnRandomFloats) {
+  if (!HaveF16c()) GTEST_SKIP() << "CPU has no F16C to compare against";
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<uint32_t> bits;
+  for (int i = 0; i < 2000000; ++i) {
+    float f = BitsFloat(bits(rng));
+    if (std::isnan(f)) continue;
+    ASSERT_EQ(FloatToFp16(f), HwToHalf(f)) << "float bits 0x" << std::hex << FloatBits(f);
+  }
+}
+
+TEST(Bf16Test, RoundsToNearestEven) {
+  EXPECT_EQ(FloatToBf16(1.0f), 0x3f80);
+  EXPECT_EQ(FloatToBf16(BitsFloat(0x3f808000)), 0x3f80);  // tie, even stays
+  EXPECT_EQ(FloatToBf16(BitsFloat(0x3f818000)), 0x3f82);  // tie, odd rounds up
+  EXPECT_EQ(FloatToBf16(BitsFloat(0x3f808001)), 0x3f81);
+  EXPECT_TRUE(std::isnan(Bf16ToFloat(FloatToBf16(std::numeric_limits<float>::quiet_NaN()))));
+  EXPECT_TRUE(std::isnan(Bf16ToFloat(FloatToBf16(BitsFloat(0x7f800001)))));  // signalling stays NaN
+  for (uint32_t h = 0; h < 65536; ++h) {
+    float f = Bf16ToFloat(static_cast<uint16_t>(h));
+    if (!std::isnan(f)) ASSERT_EQ(FloatToBf16(f), h);
+  }
+}
+
+TEST(Q8_0Test, QuantizeDequantizeWithinHalfAStep) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd(0.0f, 2.0f);
+  std::vector<float> x(32 * 64);
+  for (auto& v : x) v = nd(rng);
+  x[5] = 0.0f;
+  std::fill(x.begin() + 32, x.begin() + 64, 0.0f);  // an all-zero block
+  std::vector<BlockQ8_0> q(64);
+  ASSERT_TRUE(QuantizeRowRef(GgmlType::kQ8_0, x.data(), 32 * 64, q.data()).ok());
+  std::vector<float> y(x.size());
+  ASSERT_TRUE(DequantizeRowRef(GgmlType::kQ8_0, q.data(), 32 * 64, y.data()).ok());
+  for (int b = 0; b < 64; ++b) {
+    float amax = 0;
+    for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[b * 32 + j]));
+    const float d = Fp16ToFloat(q[b].d);
+    EXPECT_NEAR(d, amax / 127, amax / 127 * 1e-3 + 1e-7);
+    for (int j = 0; j < 32; ++j) {
+      // |x - q*d| <= d/2 up to the F16 rounding of d (127 steps of it at most).
+      ASSERT_LE(std::fabs(x[b * 32 + j] - y[b * 32 + j]), d * 0.5f + amax * 1e-3f) << b << "," << j;
+    }
+  }
+  EXPECT_EQ(y[5], 0.0f);
+  for (int j = 0; j < 32; ++j) EXPECT_EQ(y[32 + j], 0.0f);
+  // The largest magnitude maps to +-127.
+  int hits = 0;
+  for (int j = 0; j < 32; ++j) hits += std::abs(q[0].qs[j]) == 127;
+  EXPECT_GE(hits, 1);
+}
+
+TEST(QuantRefTest, RejectsPartialBlocksAndUnknownTypes) {
+  float x[33] = {};
+  uint8_t out[64];
+  EXPECT_FALSE(QuantizeRowRef(GgmlType::kQ8_0, x, 33, out).ok());
+  EXPECT_EQ(QuantizeRowRef(GgmlType::kQ2_K, x, 0, out).code(), StatusCode::kUnimplemented);
+  EXPECT_TRUE(CanQuantize(GgmlType::kBF16));
+  EXPECT_FALSE(CanQuantize(GgmlType::kQ2_K));
+}
+
+}  // namespace
+}  // namespace hearth

@@ -1,0 +1,29 @@
+// The `hearth` subcommands. Each takes the arguments after its own name.
+//
+// Exit codes (docs/CLI.md): 0 success, 1 the operation failed (bad file,
+// I/O error, failed check), 2 usage error (unknown option, bad value).
+#pragma once
+
+#include "base/status.h"
+
+namespace hearth::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(int argc, char** argv);
+};
+
+int RunInspect(int argc, char** argv);
+int RunDoctor(int argc, char** argv);
+int RunSynth(int argc, char** argv);
+
+// Prints "hearth <command>: error: <message>" to stderr and returns the exit
+// code for `status` (kExitUsage for usage errors, else kExitFailure).
+int ReportError(const char* command, const Status& status);
+
+}  // namespace hearth::cli

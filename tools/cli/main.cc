@@ -1,0 +1,78 @@
+// `hearth`: the command-line front end. Thin: parsing and printing only.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "base/build_info.h"
+#include "base/cpu_features.h"
+#include "commands.h"
+
+namespace hearth::cli {
+namespace {
+
+constexpr Command kCommands[] = {
+    {"inspect", "show a GGUF file's metadata, hyper-parameters, tensors and memory plan",
+     RunInspect},
+    {"doctor", "measure this device: cores, ISA, RAM, disk, memory bandwidth", RunDoctor},
+    {"synth", "write a deterministic random-weight model of a real shape", RunSynth},
+};
+
+void PrintUsage(FILE* out) {
+  std::fprintf(out,
+               "Usage: hearth <command> [options]\n\n"
+               "Hearth runs open-weight LLMs (GGUF) on the device, offline, within a memory "
+               "budget.\n\nCommands:\n");
+  for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+  std::fprintf(out,
+               "\nGlobal options:\n"
+               "  --version  print version, build and the CPU features in use\n"
+               "  --help     show this help\n\n"
+               "Run 'hearth <command> --help' for a command's options.\n");
+}
+
+void PrintVersion() {
+  std::printf("hearth %s\n", BuildVersion());
+  std::printf("commit:     %s\n", BuildGitCommit());
+  std::printf("compiler:   %s\n", BuildCompiler());
+  std::printf("build type: %s\n", BuildType());
+  const CpuFeatures& f = GetCpuFeatures();
+  std::printf("cpu:        %s\n", f.model_name.c_str());
+  std::printf("cpu features usable at run time: %s\n", f.UsableList().c_str());
+}
+
+}  // namespace
+
+int ReportError(const char* command, const Status& status) {
+  std::fprintf(stderr, "hearth %s: error: %s\n", command, status.message().c_str());
+  return status.reason() == "cli.usage" || status.reason() == "cli.bad_value" ||
+                 status.reason() == "cli.out_of_range"
+             ? kExitUsage
+             : kExitFailure;
+}
+
+int Main(int argc, char** argv) {
+  if (argc < 2) {
+    PrintUsage(stderr);
+    return kExitUsage;
+  }
+  const char* cmd = argv[1];
+  if (std::strcmp(cmd, "--help") == 0 || std::strcmp(cmd, "-h") == 0 ||
+      std::strcmp(cmd, "help") == 0) {
+    PrintUsage(stdout);
+    return kExitOk;
+  }
+  if (std::strcmp(cmd, "--version") == 0 || std::strcmp(cmd, "version") == 0) {
+    PrintVersion();
+    return kExitOk;
+  }
+  for (const Command& c : kCommands) {
+    if (std::strcmp(cmd, c.name) == 0) return c.run(argc - 2, argv + 2);
+  }
+  std::fprintf(stderr, "hearth: unknown command '%s'\n\n", cmd);
+  PrintUsage(stderr);
+  return kExitUsage;
+}
+
+}  // namespace hearth::cli
+
+int main(int argc, char** argv) { return hearth::cli::Main(argc, argv); }
