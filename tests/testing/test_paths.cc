@@ -21,7 +21,7 @@ std::string SharedDir() {
   return std::filesystem::canonical(dir, ec).string();
 }
 
-std::string HearthBinary() { return BinaryDir() + "/tools/cli/hearth"; }
+std::string HearthBinary() { return BinaryDir() + "/bin/hearth"; }
 
 std::string TempDir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
