@@ -7,9 +7,9 @@ namespace hearth::internal {
 [[noreturn]] void CheckFailed(const char* file, int line, const char* cond);
 }  // namespace hearth::internal
 
-#define HEARTH_CHECK(cond, ...)                                                        \
-  do {                                                                                 \
-    if (__builtin_expect(!(cond), 0))                                                  \
+#define HEARTH_CHECK(cond, ...)                                                              \
+  do {                                                                                       \
+    if (__builtin_expect(!(cond), 0))                                                        \
       ::hearth::internal::CheckFailed(__FILE__, __LINE__, #cond __VA_OPT__(, ) __VA_ARGS__); \
   } while (0)
 

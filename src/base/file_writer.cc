@@ -21,7 +21,9 @@ std::string DirName(const std::string& path) {
 }
 }  // namespace
 
-FileWriter::~FileWriter() { Abandon(); }
+FileWriter::~FileWriter() {
+  Abandon();
+}
 
 FileWriter::FileWriter(FileWriter&& other) noexcept
     : fd_(other.fd_),
@@ -117,7 +119,8 @@ Status FileWriter::Flush() {
 Status FileWriter::Commit() {
   if (fd_ < 0) return FailedPreconditionError("commit of a closed file");
   Status st = Flush();
-  if (st.ok() && ::fsync(fd_) != 0) st = ErrnoError(StrFormat("syncing '%s'", path_.c_str()), errno);
+  if (st.ok() && ::fsync(fd_) != 0)
+    st = ErrnoError(StrFormat("syncing '%s'", path_.c_str()), errno);
   if (!st.ok()) {
     Abandon();
     return st;

@@ -26,21 +26,36 @@ void CheckFailed(const char* file, int line, const char* cond) {
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidArgument: return "invalid_argument";
-    case StatusCode::kNotFound: return "not_found";
-    case StatusCode::kAlreadyExists: return "already_exists";
-    case StatusCode::kOutOfRange: return "out_of_range";
-    case StatusCode::kDataLoss: return "data_loss";
-    case StatusCode::kUnimplemented: return "unimplemented";
-    case StatusCode::kResourceExhausted: return "resource_exhausted";
-    case StatusCode::kFailedPrecondition: return "failed_precondition";
-    case StatusCode::kIoError: return "io_error";
-    case StatusCode::kInternal: return "internal";
-    case StatusCode::kCancelled: return "cancelled";
-    case StatusCode::kDeadlineExceeded: return "deadline_exceeded";
-    case StatusCode::kPermissionDenied: return "permission_denied";
-    case StatusCode::kUnavailable: return "unavailable";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kInvalidArgument:
+      return "invalid_argument";
+    case StatusCode::kNotFound:
+      return "not_found";
+    case StatusCode::kAlreadyExists:
+      return "already_exists";
+    case StatusCode::kOutOfRange:
+      return "out_of_range";
+    case StatusCode::kDataLoss:
+      return "data_loss";
+    case StatusCode::kUnimplemented:
+      return "unimplemented";
+    case StatusCode::kResourceExhausted:
+      return "resource_exhausted";
+    case StatusCode::kFailedPrecondition:
+      return "failed_precondition";
+    case StatusCode::kIoError:
+      return "io_error";
+    case StatusCode::kInternal:
+      return "internal";
+    case StatusCode::kCancelled:
+      return "cancelled";
+    case StatusCode::kDeadlineExceeded:
+      return "deadline_exceeded";
+    case StatusCode::kPermissionDenied:
+      return "permission_denied";
+    case StatusCode::kUnavailable:
+      return "unavailable";
   }
   return "unknown";
 }
@@ -83,8 +98,8 @@ std::string Status::ToString() const {
   return std::string(StatusCodeName(code())) + ": " + message();
 }
 
-#define HEARTH_DEFINE_ERROR(Name, Code)                      \
-  Status Name(std::string message, std::string reason) {     \
+#define HEARTH_DEFINE_ERROR(Name, Code)                                     \
+  Status Name(std::string message, std::string reason) {                    \
     return Status(StatusCode::Code, std::move(message), std::move(reason)); \
   }
 HEARTH_DEFINE_ERROR(InvalidArgumentError, kInvalidArgument)
@@ -101,13 +116,18 @@ HEARTH_DEFINE_ERROR(InternalError, kInternal)
 Status ErrnoError(std::string_view what, int err) {
   std::string msg = std::string(what) + ": " + std::strerror(err);
   switch (err) {
-    case ENOENT: return Status(StatusCode::kNotFound, std::move(msg), "os.not_found");
+    case ENOENT:
+      return Status(StatusCode::kNotFound, std::move(msg), "os.not_found");
     case ENOSPC:
-    case EDQUOT: return Status(StatusCode::kResourceExhausted, std::move(msg), "os.disk_full");
-    case ENOMEM: return Status(StatusCode::kResourceExhausted, std::move(msg), "os.no_memory");
+    case EDQUOT:
+      return Status(StatusCode::kResourceExhausted, std::move(msg), "os.disk_full");
+    case ENOMEM:
+      return Status(StatusCode::kResourceExhausted, std::move(msg), "os.no_memory");
     case EACCES:
-    case EPERM: return Status(StatusCode::kPermissionDenied, std::move(msg), "os.permission");
-    default: return Status(StatusCode::kIoError, std::move(msg), "os.io");
+    case EPERM:
+      return Status(StatusCode::kPermissionDenied, std::move(msg), "os.permission");
+    default:
+      return Status(StatusCode::kIoError, std::move(msg), "os.io");
   }
 }
 

@@ -90,7 +90,7 @@ Status ErrnoError(std::string_view what, int err);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(runtime/explicit)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(runtime/explicit)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(runtime/explicit)
     HEARTH_CHECK(!std::get<Status>(v_).ok(), "Result constructed from an OK Status");
   }
@@ -129,9 +129,9 @@ class [[nodiscard]] Result {
 #define HEARTH_CONCAT(a, b) HEARTH_CONCAT_INNER(a, b)
 
 // Evaluates `expr` (a Status); returns it from the enclosing function if not OK.
-#define HEARTH_RETURN_IF_ERROR(expr)               \
-  do {                                             \
-    ::hearth::Status hearth_status_ = (expr);      \
+#define HEARTH_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::hearth::Status hearth_status_ = (expr);        \
     if (!hearth_status_.ok()) return hearth_status_; \
   } while (0)
 

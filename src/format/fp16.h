@@ -56,7 +56,9 @@ inline uint16_t FloatToFp16(float f) {
   return static_cast<uint16_t>(sign | r);
 }
 
-inline float Bf16ToFloat(uint16_t h) { return BitsFloat(static_cast<uint32_t>(h) << 16); }
+inline float Bf16ToFloat(uint16_t h) {
+  return BitsFloat(static_cast<uint32_t>(h) << 16);
+}
 
 inline uint16_t FloatToBf16(float f) {
   uint32_t x = FloatBits(f);

@@ -52,8 +52,8 @@ struct Removed {
   std::string_view label;
 };
 constexpr Removed kRemoved[] = {
-    {4, "Q4_2 (removed)"},       {5, "Q4_3 (removed)"},       {31, "Q4_0_4_4 (removed)"},
-    {32, "Q4_0_4_8 (removed)"},  {33, "Q4_0_8_8 (removed)"},  {36, "IQ4_NL_4_4 (removed)"},
+    {4, "Q4_2 (removed)"},        {5, "Q4_3 (removed)"},        {31, "Q4_0_4_4 (removed)"},
+    {32, "Q4_0_4_8 (removed)"},   {33, "Q4_0_8_8 (removed)"},   {36, "IQ4_NL_4_4 (removed)"},
     {37, "IQ4_NL_4_8 (removed)"}, {38, "IQ4_NL_8_8 (removed)"},
 };
 

@@ -9,11 +9,16 @@ namespace {
 
 int64_t SignExtend(uint64_t bits, GgufValueType t) {
   switch (t) {
-    case GgufValueType::kInt8: return static_cast<int8_t>(bits);
-    case GgufValueType::kInt16: return static_cast<int16_t>(bits);
-    case GgufValueType::kInt32: return static_cast<int32_t>(bits);
-    case GgufValueType::kInt64: return static_cast<int64_t>(bits);
-    default: return static_cast<int64_t>(bits);
+    case GgufValueType::kInt8:
+      return static_cast<int8_t>(bits);
+    case GgufValueType::kInt16:
+      return static_cast<int16_t>(bits);
+    case GgufValueType::kInt32:
+      return static_cast<int32_t>(bits);
+    case GgufValueType::kInt64:
+      return static_cast<int64_t>(bits);
+    default:
+      return static_cast<int64_t>(bits);
   }
 }
 
@@ -38,8 +43,10 @@ bool IsIntegerType(GgufValueType t) {
     case GgufValueType::kUint32:
     case GgufValueType::kInt32:
     case GgufValueType::kUint64:
-    case GgufValueType::kInt64: return true;
-    default: return false;
+    case GgufValueType::kInt64:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -53,19 +60,32 @@ Status WrongType(GgufValueType got, const char* expected) {
 
 std::string_view GgufValueTypeName(GgufValueType t) {
   switch (t) {
-    case GgufValueType::kUint8: return "u8";
-    case GgufValueType::kInt8: return "i8";
-    case GgufValueType::kUint16: return "u16";
-    case GgufValueType::kInt16: return "i16";
-    case GgufValueType::kUint32: return "u32";
-    case GgufValueType::kInt32: return "i32";
-    case GgufValueType::kFloat32: return "f32";
-    case GgufValueType::kBool: return "bool";
-    case GgufValueType::kString: return "str";
-    case GgufValueType::kArray: return "arr";
-    case GgufValueType::kUint64: return "u64";
-    case GgufValueType::kInt64: return "i64";
-    case GgufValueType::kFloat64: return "f64";
+    case GgufValueType::kUint8:
+      return "u8";
+    case GgufValueType::kInt8:
+      return "i8";
+    case GgufValueType::kUint16:
+      return "u16";
+    case GgufValueType::kInt16:
+      return "i16";
+    case GgufValueType::kUint32:
+      return "u32";
+    case GgufValueType::kInt32:
+      return "i32";
+    case GgufValueType::kFloat32:
+      return "f32";
+    case GgufValueType::kBool:
+      return "bool";
+    case GgufValueType::kString:
+      return "str";
+    case GgufValueType::kArray:
+      return "arr";
+    case GgufValueType::kUint64:
+      return "u64";
+    case GgufValueType::kInt64:
+      return "i64";
+    case GgufValueType::kFloat64:
+      return "f64";
   }
   return "?";
 }
@@ -74,22 +94,29 @@ size_t GgufScalarSize(GgufValueType t) {
   switch (t) {
     case GgufValueType::kUint8:
     case GgufValueType::kInt8:
-    case GgufValueType::kBool: return 1;
+    case GgufValueType::kBool:
+      return 1;
     case GgufValueType::kUint16:
-    case GgufValueType::kInt16: return 2;
+    case GgufValueType::kInt16:
+      return 2;
     case GgufValueType::kUint32:
     case GgufValueType::kInt32:
-    case GgufValueType::kFloat32: return 4;
+    case GgufValueType::kFloat32:
+      return 4;
     case GgufValueType::kUint64:
     case GgufValueType::kInt64:
-    case GgufValueType::kFloat64: return 8;
+    case GgufValueType::kFloat64:
+      return 8;
     case GgufValueType::kString:
-    case GgufValueType::kArray: return 0;
+    case GgufValueType::kArray:
+      return 0;
   }
   return 0;
 }
 
-bool GgufValue::is_integer() const { return IsIntegerType(type_); }
+bool GgufValue::is_integer() const {
+  return IsIntegerType(type_);
+}
 
 Result<int64_t> GgufValue::ToInt() const {
   if (!is_integer()) return WrongType(type_, "an integer");

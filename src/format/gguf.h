@@ -57,16 +57,18 @@ class GgufValue {
  public:
   GgufValueType type() const { return type_; }
   bool is_integer() const;  // u8..i64 (not bool)
-  bool is_float() const { return type_ == GgufValueType::kFloat32 || type_ == GgufValueType::kFloat64; }
+  bool is_float() const {
+    return type_ == GgufValueType::kFloat32 || type_ == GgufValueType::kFloat64;
+  }
   bool is_string() const { return type_ == GgufValueType::kString; }
   bool is_array() const { return type_ == GgufValueType::kArray; }
   bool is_bool() const { return type_ == GgufValueType::kBool; }
 
   // Scalar conversions; errors name the actual type ("expected an integer, got str").
-  Result<int64_t> ToInt() const;     // any integer type (u64 above INT64_MAX is an error)
-  Result<uint64_t> ToUint() const;   // non-negative integer
-  Result<double> ToDouble() const;   // any integer or float
-  Result<bool> ToBool() const;       // bool only
+  Result<int64_t> ToInt() const;    // any integer type (u64 above INT64_MAX is an error)
+  Result<uint64_t> ToUint() const;  // non-negative integer
+  Result<double> ToDouble() const;  // any integer or float
+  Result<bool> ToBool() const;      // bool only
   Result<std::string_view> ToString() const;
 
   // The raw little-endian bits of a scalar (for exact rewriting).
@@ -76,10 +78,10 @@ class GgufValue {
   // Arrays.
   GgufValueType elem_type() const { return elem_type_; }
   uint64_t size() const { return count_; }
-  std::string_view StringAt(uint64_t i) const { return strings_[i]; }   // string arrays
-  const GgufValue& ArrayAt(uint64_t i) const { return items_[i]; }      // nested arrays
-  int64_t IntAt(uint64_t i) const;     // integer/bool arrays (u64 wraps to int64)
-  double DoubleAt(uint64_t i) const;   // numeric arrays
+  std::string_view StringAt(uint64_t i) const { return strings_[i]; }  // string arrays
+  const GgufValue& ArrayAt(uint64_t i) const { return items_[i]; }     // nested arrays
+  int64_t IntAt(uint64_t i) const;    // integer/bool arrays (u64 wraps to int64)
+  double DoubleAt(uint64_t i) const;  // numeric arrays
   // Raw element bytes of a scalar array (count × GgufScalarSize(elem_type)).
   std::span<const uint8_t> raw_elements() const { return {raw_, raw_bytes_}; }
 
@@ -110,7 +112,7 @@ struct GgufTensorInfo {
   // ne[0] is the innermost (contiguous) dimension, as in ggml; unused dims are 1.
   std::array<uint64_t, kGgufMaxDims> ne = {1, 1, 1, 1};
   GgmlType type = GgmlType::kF32;
-  uint64_t offset = 0;       // relative to the data section
+  uint64_t offset = 0;  // relative to the data section
   uint64_t n_elements = 0;
   uint64_t n_bytes = 0;
   uint64_t info_offset = 0;  // where the tensor info starts in the file

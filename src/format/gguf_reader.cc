@@ -11,14 +11,16 @@ namespace {
 
 constexpr int kMaxArrayNesting = 8;
 // The smallest encodings, used to reject counts that cannot fit in the file.
-constexpr uint64_t kMinKvBytes = 8 + 4 + 1;              // empty key, type, one-byte value
+constexpr uint64_t kMinKvBytes = 8 + 4 + 1;                  // empty key, type, one-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // empty name, 1 dim
 
 Status Malformed(const char* reason, std::string message) {
   return DataLossError("invalid GGUF: " + message, std::string("gguf.") + reason);
 }
 
-bool MulOverflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_mul_overflow(a, b, out); }
+bool MulOverflows(uint64_t a, uint64_t b, uint64_t* out) {
+  return __builtin_mul_overflow(a, b, out);
+}
 
 }  // namespace
 
@@ -34,12 +36,12 @@ class GgufParser {
   // `what` describes the item being read, for the error message.
   Status Need(uint64_t n, const std::string& what) const {
     if (n <= remaining()) return Status::Ok();
-    return Malformed("truncated",
-                     StrFormat("file ends while reading %s: needs %llu bytes at byte offset %llu, "
-                               "but the file has %llu bytes",
-                               what.c_str(), static_cast<unsigned long long>(n),
-                               static_cast<unsigned long long>(pos_),
-                               static_cast<unsigned long long>(size_)));
+    return Malformed(
+        "truncated",
+        StrFormat("file ends while reading %s: needs %llu bytes at byte offset %llu, "
+                  "but the file has %llu bytes",
+                  what.c_str(), static_cast<unsigned long long>(n),
+                  static_cast<unsigned long long>(pos_), static_cast<unsigned long long>(size_)));
   }
   template <typename T>
   Result<T> Read(const std::string& what) {
@@ -100,10 +102,10 @@ Status GgufParser::ReadValue(GgufValueType type, const std::string& key, int dep
 
 Status GgufParser::ReadArray(const std::string& key, int depth, GgufValue* out) {
   if (depth >= kMaxArrayNesting) {
-    return Malformed("nesting_too_deep",
-                     StrFormat("key '%s': arrays nested deeper than %d at byte offset %llu",
-                               key.c_str(), kMaxArrayNesting,
-                               static_cast<unsigned long long>(pos_)));
+    return Malformed(
+        "nesting_too_deep",
+        StrFormat("key '%s': arrays nested deeper than %d at byte offset %llu", key.c_str(),
+                  kMaxArrayNesting, static_cast<unsigned long long>(pos_)));
   }
   uint64_t at = pos_;
   HEARTH_ASSIGN_OR_RETURN(uint32_t et, Read<uint32_t>("array element type of key '" + key + "'"));
@@ -121,13 +123,13 @@ Status GgufParser::ReadArray(const std::string& key, int depth, GgufValue* out) 
                                                       : GgufScalarSize(elem);
   uint64_t need = 0;
   if (MulOverflows(count, min_elem, &need) || need > remaining()) {
-    return Malformed("count_too_large",
-                     StrFormat("key '%s': array of %llu %s elements at byte offset %llu cannot fit "
-                               "in the %llu bytes that remain",
-                               key.c_str(), static_cast<unsigned long long>(count),
-                               std::string(GgufValueTypeName(elem)).c_str(),
-                               static_cast<unsigned long long>(at),
-                               static_cast<unsigned long long>(remaining())));
+    return Malformed(
+        "count_too_large",
+        StrFormat("key '%s': array of %llu %s elements at byte offset %llu cannot fit "
+                  "in the %llu bytes that remain",
+                  key.c_str(), static_cast<unsigned long long>(count),
+                  std::string(GgufValueTypeName(elem)).c_str(), static_cast<unsigned long long>(at),
+                  static_cast<unsigned long long>(remaining())));
   }
   if (elem == GgufValueType::kString) {
     out->strings_.reserve(count);
@@ -141,10 +143,10 @@ Status GgufParser::ReadArray(const std::string& key, int depth, GgufValue* out) 
   } else if (elem == GgufValueType::kArray) {
     out->items_.resize(count);
     for (uint64_t i = 0; i < count; ++i) {
-      HEARTH_RETURN_IF_ERROR(ReadValue(GgufValueType::kArray,
-                                       StrFormat("%s[%llu]", key.c_str(),
-                                                 static_cast<unsigned long long>(i)),
-                                       depth + 1, &out->items_[i]));
+      HEARTH_RETURN_IF_ERROR(
+          ReadValue(GgufValueType::kArray,
+                    StrFormat("%s[%llu]", key.c_str(), static_cast<unsigned long long>(i)),
+                    depth + 1, &out->items_[i]));
     }
   } else {
     out->raw_ = p_ + pos_;
@@ -163,20 +165,20 @@ Status GgufParser::ReadTensorInfo(size_t index, GgufTensorInfo* t) {
   uint64_t at = pos_;
   HEARTH_ASSIGN_OR_RETURN(t->n_dims, Read<uint32_t>("dimension count of " + who));
   if (t->n_dims == 0 || t->n_dims > kGgufMaxDims) {
-    return Malformed("bad_n_dims",
-                     StrFormat("%s has %u dimensions at byte offset %llu (must be 1 to %d)",
-                               who.c_str(), t->n_dims, static_cast<unsigned long long>(at),
-                               kGgufMaxDims));
+    return Malformed(
+        "bad_n_dims",
+        StrFormat("%s has %u dimensions at byte offset %llu (must be 1 to %d)", who.c_str(),
+                  t->n_dims, static_cast<unsigned long long>(at), kGgufMaxDims));
   }
   for (uint32_t d = 0; d < t->n_dims; ++d) {
     at = pos_;
     HEARTH_ASSIGN_OR_RETURN(t->ne[d], Read<uint64_t>("dimensions of " + who));
     if (t->ne[d] > static_cast<uint64_t>(INT64_MAX)) {
-      return Malformed("bad_dims", StrFormat("%s: dimension %u is %llu at byte offset %llu "
-                                             "(negative as int64)",
-                                             who.c_str(), d,
-                                             static_cast<unsigned long long>(t->ne[d]),
-                                             static_cast<unsigned long long>(at)));
+      return Malformed("bad_dims",
+                       StrFormat("%s: dimension %u is %llu at byte offset %llu "
+                                 "(negative as int64)",
+                                 who.c_str(), d, static_cast<unsigned long long>(t->ne[d]),
+                                 static_cast<unsigned long long>(at)));
     }
   }
   at = pos_;
@@ -218,10 +220,10 @@ Status GgufParser::ReadTensorInfo(size_t index, GgufTensorInfo* t) {
   }
   uint64_t bytes = 0;
   if (MulOverflows(n / info->block_size, info->type_size, &bytes)) {
-    return Malformed("shape_overflow", StrFormat("%s: byte size overflows (info at byte offset "
-                                                 "%llu)",
-                                                 who.c_str(),
-                                                 static_cast<unsigned long long>(t->info_offset)));
+    return Malformed("shape_overflow",
+                     StrFormat("%s: byte size overflows (info at byte offset "
+                               "%llu)",
+                               who.c_str(), static_cast<unsigned long long>(t->info_offset)));
   }
   t->n_bytes = bytes;
   return Status::Ok();
@@ -267,15 +269,14 @@ Status GgufParser::CheckTensorLayout(GgufFile* f) {
     const GgufTensorInfo* a = order[i - 1];
     const GgufTensorInfo* b = order[i];
     if (a->offset + a->n_bytes > b->offset && b->n_bytes > 0 && a->n_bytes > 0) {
-      return Malformed("tensor_overlap",
-                       StrFormat("tensor '%s' (data offset %llu, %llu bytes) overlaps tensor '%s' "
-                                 "(data offset %llu) at absolute byte offset %llu",
-                                 std::string(a->name).c_str(),
-                                 static_cast<unsigned long long>(a->offset),
-                                 static_cast<unsigned long long>(a->n_bytes),
-                                 std::string(b->name).c_str(),
-                                 static_cast<unsigned long long>(b->offset),
-                                 static_cast<unsigned long long>(f->data_offset_ + b->offset)));
+      return Malformed(
+          "tensor_overlap",
+          StrFormat("tensor '%s' (data offset %llu, %llu bytes) overlaps tensor '%s' "
+                    "(data offset %llu) at absolute byte offset %llu",
+                    std::string(a->name).c_str(), static_cast<unsigned long long>(a->offset),
+                    static_cast<unsigned long long>(a->n_bytes), std::string(b->name).c_str(),
+                    static_cast<unsigned long long>(b->offset),
+                    static_cast<unsigned long long>(f->data_offset_ + b->offset)));
     }
   }
   return Status::Ok();
@@ -302,36 +303,36 @@ Status GgufParser::Run(GgufFile* f) {
       return Malformed("unsupported_version",
                        "GGUF version 1 at byte offset 4 is obsolete; re-convert the model");
     }
-    return Malformed("unsupported_version",
-                     StrFormat("unsupported GGUF version %u at byte offset 4 (supported: 2, 3)",
-                               f->version_));
+    return Malformed(
+        "unsupported_version",
+        StrFormat("unsupported GGUF version %u at byte offset 4 (supported: 2, 3)", f->version_));
   }
   uint64_t at = pos_;
   HEARTH_ASSIGN_OR_RETURN(uint64_t n_tensors, Read<uint64_t>("tensor count"));
   HEARTH_ASSIGN_OR_RETURN(uint64_t n_kv, Read<uint64_t>("metadata count"));
   if (n_kv > remaining() / kMinKvBytes) {
-    return Malformed("count_too_large",
-                     StrFormat("metadata count %llu at byte offset %llu cannot fit in a %llu-byte "
-                               "file",
-                               static_cast<unsigned long long>(n_kv),
-                               static_cast<unsigned long long>(at + 8),
-                               static_cast<unsigned long long>(size_)));
+    return Malformed(
+        "count_too_large",
+        StrFormat("metadata count %llu at byte offset %llu cannot fit in a %llu-byte "
+                  "file",
+                  static_cast<unsigned long long>(n_kv), static_cast<unsigned long long>(at + 8),
+                  static_cast<unsigned long long>(size_)));
   }
   if (n_tensors > remaining() / kMinTensorInfoBytes) {
-    return Malformed("count_too_large",
-                     StrFormat("tensor count %llu at byte offset %llu cannot fit in a %llu-byte "
-                               "file",
-                               static_cast<unsigned long long>(n_tensors),
-                               static_cast<unsigned long long>(at),
-                               static_cast<unsigned long long>(size_)));
+    return Malformed(
+        "count_too_large",
+        StrFormat("tensor count %llu at byte offset %llu cannot fit in a %llu-byte "
+                  "file",
+                  static_cast<unsigned long long>(n_tensors), static_cast<unsigned long long>(at),
+                  static_cast<unsigned long long>(size_)));
   }
 
   f->kvs_.resize(n_kv);
   for (uint64_t i = 0; i < n_kv; ++i) {
     GgufKv& kv = f->kvs_[i];
     kv.file_offset = pos_;
-    HEARTH_ASSIGN_OR_RETURN(
-        kv.key, ReadString(StrFormat("key of metadata entry #%llu", static_cast<unsigned long long>(i))));
+    HEARTH_ASSIGN_OR_RETURN(kv.key, ReadString(StrFormat("key of metadata entry #%llu",
+                                                         static_cast<unsigned long long>(i))));
     std::string key(kv.key);
     if (!f->kv_index_.emplace(kv.key, i).second) {
       return Malformed("duplicate_key", StrFormat("duplicate metadata key '%s' at byte offset %llu",
@@ -341,10 +342,10 @@ Status GgufParser::Run(GgufFile* f) {
     at = pos_;
     HEARTH_ASSIGN_OR_RETURN(uint32_t type, Read<uint32_t>("value type of key '" + key + "'"));
     if (type >= kGgufValueTypeCount) {
-      return Malformed("bad_value_type",
-                       StrFormat("key '%s': unknown value type %u at byte offset %llu",
-                                 EscapeForDisplay(key).c_str(), type,
-                                 static_cast<unsigned long long>(at)));
+      return Malformed(
+          "bad_value_type",
+          StrFormat("key '%s': unknown value type %u at byte offset %llu",
+                    EscapeForDisplay(key).c_str(), type, static_cast<unsigned long long>(at)));
     }
     HEARTH_RETURN_IF_ERROR(ReadValue(static_cast<GgufValueType>(type), key, 0, &kv.value));
   }

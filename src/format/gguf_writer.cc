@@ -22,7 +22,9 @@ void PutString(std::string* out, std::string_view s) {
 
 void EncodeValueBody(std::string* out, const GgufValue& v) {
   switch (v.type()) {
-    case GgufValueType::kString: PutString(out, v.string()); return;
+    case GgufValueType::kString:
+      PutString(out, v.string());
+      return;
     case GgufValueType::kArray: {
       Put<uint32_t>(out, static_cast<uint32_t>(v.elem_type()));
       Put<uint64_t>(out, v.size());
@@ -53,7 +55,9 @@ std::string EncodeScalar(GgufValueType t, T v) {
   return s;
 }
 
-uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+uint64_t AlignUp(uint64_t v, uint64_t a) {
+  return (v + a - 1) / a * a;
+}
 
 }  // namespace
 
@@ -82,16 +86,36 @@ void GgufWriter::SetEncoded(std::string_view key, std::string encoded) {
   entries_.push_back({std::string(key), std::move(encoded)});
 }
 
-void GgufWriter::SetUint8(std::string_view k, uint8_t v) { SetEncoded(k, EncodeScalar(GgufValueType::kUint8, v)); }
-void GgufWriter::SetInt8(std::string_view k, int8_t v) { SetEncoded(k, EncodeScalar(GgufValueType::kInt8, v)); }
-void GgufWriter::SetUint16(std::string_view k, uint16_t v) { SetEncoded(k, EncodeScalar(GgufValueType::kUint16, v)); }
-void GgufWriter::SetInt16(std::string_view k, int16_t v) { SetEncoded(k, EncodeScalar(GgufValueType::kInt16, v)); }
-void GgufWriter::SetUint32(std::string_view k, uint32_t v) { SetEncoded(k, EncodeScalar(GgufValueType::kUint32, v)); }
-void GgufWriter::SetInt32(std::string_view k, int32_t v) { SetEncoded(k, EncodeScalar(GgufValueType::kInt32, v)); }
-void GgufWriter::SetUint64(std::string_view k, uint64_t v) { SetEncoded(k, EncodeScalar(GgufValueType::kUint64, v)); }
-void GgufWriter::SetInt64(std::string_view k, int64_t v) { SetEncoded(k, EncodeScalar(GgufValueType::kInt64, v)); }
-void GgufWriter::SetFloat32(std::string_view k, float v) { SetEncoded(k, EncodeScalar(GgufValueType::kFloat32, v)); }
-void GgufWriter::SetFloat64(std::string_view k, double v) { SetEncoded(k, EncodeScalar(GgufValueType::kFloat64, v)); }
+void GgufWriter::SetUint8(std::string_view k, uint8_t v) {
+  SetEncoded(k, EncodeScalar(GgufValueType::kUint8, v));
+}
+void GgufWriter::SetInt8(std::string_view k, int8_t v) {
+  SetEncoded(k, EncodeScalar(GgufValueType::kInt8, v));
+}
+void GgufWriter::SetUint16(std::string_view k, uint16_t v) {
+  SetEncoded(k, EncodeScalar(GgufValueType::kUint16, v));
+}
+void GgufWriter::SetInt16(std::string_view k, int16_t v) {
+  SetEncoded(k, EncodeScalar(GgufValueType::kInt16, v));
+}
+void GgufWriter::SetUint32(std::string_view k, uint32_t v) {
+  SetEncoded(k, EncodeScalar(GgufValueType::kUint32, v));
+}
+void GgufWriter::SetInt32(std::string_view k, int32_t v) {
+  SetEncoded(k, EncodeScalar(GgufValueType::kInt32, v));
+}
+void GgufWriter::SetUint64(std::string_view k, uint64_t v) {
+  SetEncoded(k, EncodeScalar(GgufValueType::kUint64, v));
+}
+void GgufWriter::SetInt64(std::string_view k, int64_t v) {
+  SetEncoded(k, EncodeScalar(GgufValueType::kInt64, v));
+}
+void GgufWriter::SetFloat32(std::string_view k, float v) {
+  SetEncoded(k, EncodeScalar(GgufValueType::kFloat32, v));
+}
+void GgufWriter::SetFloat64(std::string_view k, double v) {
+  SetEncoded(k, EncodeScalar(GgufValueType::kFloat64, v));
+}
 void GgufWriter::SetBool(std::string_view k, bool v) {
   SetEncoded(k, EncodeScalar(GgufValueType::kBool, static_cast<uint8_t>(v ? 1 : 0)));
 }
@@ -175,9 +199,9 @@ Status GgufWriter::AddTensor(std::string_view name, GgmlType type, std::span<con
     if (t.name == name) return InvalidArgumentError(who + " added twice", "gguf.duplicate_tensor");
   }
   if (ne.empty() || ne.size() > static_cast<size_t>(kGgufMaxDims)) {
-    return InvalidArgumentError(StrFormat("%s: %zu dimensions (must be 1 to %d)", who.c_str(),
-                                          ne.size(), kGgufMaxDims),
-                                "gguf.bad_n_dims");
+    return InvalidArgumentError(
+        StrFormat("%s: %zu dimensions (must be 1 to %d)", who.c_str(), ne.size(), kGgufMaxDims),
+        "gguf.bad_n_dims");
   }
   const GgmlTypeInfo& info = GetGgmlTypeInfo(type);
   if (ne[0] % info.block_size != 0) {
@@ -280,6 +304,7 @@ Status GgufWriter::Write(const std::string& path, const ProgressFn& progress) co
    public:
     explicit FileSink(FileWriter* w) : w_(w) {}
     Status Write(const void* d, size_t n) override { return w_->Write(d, n); }
+
    private:
     FileWriter* w_;
   };
@@ -308,9 +333,9 @@ Result<GgufWriter> WriterFromFile(const GgufFile& f) {
   w.set_version(f.version());
   for (const GgufKv& kv : f.metadata()) w.SetValue(kv.key, kv.value);
   for (const GgufTensorInfo& t : f.tensors()) {
-    HEARTH_RETURN_IF_ERROR(w.AddTensorBytes(
-        t.name, t.type, std::span<const uint64_t>(t.ne.data(), t.n_dims), f.TensorData(t),
-        t.offset));
+    HEARTH_RETURN_IF_ERROR(w.AddTensorBytes(t.name, t.type,
+                                            std::span<const uint64_t>(t.ne.data(), t.n_dims),
+                                            f.TensorData(t), t.offset));
   }
   return w;
 }

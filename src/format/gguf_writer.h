@@ -56,8 +56,8 @@ class GgufWriter {
   // Adds a tensor of shape `ne` (innermost first). Errors: duplicate name, bad
   // rank, row length not a multiple of the type's block size, misaligned or
   // overlapping explicit offset.
-  Status AddTensor(std::string_view name, GgmlType type, std::span<const uint64_t> ne,
-                   Filler fill, std::optional<uint64_t> offset = std::nullopt);
+  Status AddTensor(std::string_view name, GgmlType type, std::span<const uint64_t> ne, Filler fill,
+                   std::optional<uint64_t> offset = std::nullopt);
   // Adds a tensor whose bytes already exist (they must stay alive until Write).
   Status AddTensorBytes(std::string_view name, GgmlType type, std::span<const uint64_t> ne,
                         std::span<const uint8_t> data,

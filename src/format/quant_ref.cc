@@ -33,8 +33,8 @@ Status CheckBlocks(GgmlType type, int64_t n) {
   const GgmlTypeInfo& info = GetGgmlTypeInfo(type);
   if (n < 0 || n % info.block_size != 0) {
     return InvalidArgumentError(StrFormat("%lld values is not a whole number of %s blocks of %u",
-                                          static_cast<long long>(n),
-                                          std::string(info.name).c_str(), info.block_size));
+                                          static_cast<long long>(n), std::string(info.name).c_str(),
+                                          info.block_size));
   }
   return Status::Ok();
 }
@@ -46,15 +46,19 @@ bool CanQuantize(GgmlType type) {
     case GgmlType::kF32:
     case GgmlType::kF16:
     case GgmlType::kBF16:
-    case GgmlType::kQ8_0: return true;
-    default: return false;
+    case GgmlType::kQ8_0:
+      return true;
+    default:
+      return false;
   }
 }
 
 Status QuantizeRowRef(GgmlType type, const float* x, int64_t n, void* out) {
   HEARTH_RETURN_IF_ERROR(CheckBlocks(type, n));
   switch (type) {
-    case GgmlType::kF32: std::memcpy(out, x, static_cast<size_t>(n) * 4); return Status::Ok();
+    case GgmlType::kF32:
+      std::memcpy(out, x, static_cast<size_t>(n) * 4);
+      return Status::Ok();
     case GgmlType::kF16: {
       auto* o = static_cast<uint16_t*>(out);
       for (int64_t i = 0; i < n; ++i) o[i] = FloatToFp16(x[i]);
@@ -65,17 +69,21 @@ Status QuantizeRowRef(GgmlType type, const float* x, int64_t n, void* out) {
       for (int64_t i = 0; i < n; ++i) o[i] = FloatToBf16(x[i]);
       return Status::Ok();
     }
-    case GgmlType::kQ8_0: QuantizeQ8_0(x, n, static_cast<BlockQ8_0*>(out)); return Status::Ok();
+    case GgmlType::kQ8_0:
+      QuantizeQ8_0(x, n, static_cast<BlockQ8_0*>(out));
+      return Status::Ok();
     default:
-      return UnimplementedError(StrFormat("no quantizer for %s yet",
-                                          std::string(GetGgmlTypeInfo(type).name).c_str()));
+      return UnimplementedError(
+          StrFormat("no quantizer for %s yet", std::string(GetGgmlTypeInfo(type).name).c_str()));
   }
 }
 
 Status DequantizeRowRef(GgmlType type, const void* in, int64_t n, float* y) {
   HEARTH_RETURN_IF_ERROR(CheckBlocks(type, n));
   switch (type) {
-    case GgmlType::kF32: std::memcpy(y, in, static_cast<size_t>(n) * 4); return Status::Ok();
+    case GgmlType::kF32:
+      std::memcpy(y, in, static_cast<size_t>(n) * 4);
+      return Status::Ok();
     case GgmlType::kF16: {
       auto* p = static_cast<const uint16_t*>(in);
       for (int64_t i = 0; i < n; ++i) y[i] = Fp16ToFloat(p[i]);
@@ -90,8 +98,8 @@ Status DequantizeRowRef(GgmlType type, const void* in, int64_t n, float* y) {
       DequantizeQ8_0(static_cast<const BlockQ8_0*>(in), n, y);
       return Status::Ok();
     default:
-      return UnimplementedError(StrFormat("no dequantizer for %s yet",
-                                          std::string(GetGgmlTypeInfo(type).name).c_str()));
+      return UnimplementedError(
+          StrFormat("no dequantizer for %s yet", std::string(GetGgmlTypeInfo(type).name).c_str()));
   }
 }
 

@@ -38,11 +38,12 @@ std::optional<std::string> ReadString(const GgufFile& f, const std::string& key)
 }
 
 RopeType RopeTypeForArch(const std::string& arch) {
-  static const char* kNeox[] = {"qwen2",  "qwen2moe", "qwen3",  "qwen3moe", "phi2",     "phi3",
-                                "gemma",  "gemma2",   "gemma3", "falcon",   "stablelm", "starcoder2",
-                                "gptneox", "olmo2",   "exaone", "nemotron", "codeshell", "bitnet"};
-  static const char* kNone[] = {"gpt2", "bert", "nomic-bert", "jina-bert-v2", "mpt", "refact",
-                                "bloom", "starcoder", "t5", "t5encoder"};
+  static const char* kNeox[] = {"qwen2",    "qwen2moe",   "qwen3",   "qwen3moe", "phi2",
+                                "phi3",     "gemma",      "gemma2",  "gemma3",   "falcon",
+                                "stablelm", "starcoder2", "gptneox", "olmo2",    "exaone",
+                                "nemotron", "codeshell",  "bitnet"};
+  static const char* kNone[] = {"gpt2",   "bert",  "nomic-bert", "jina-bert-v2", "mpt",
+                                "refact", "bloom", "starcoder",  "t5",           "t5encoder"};
   for (const char* a : kNeox) {
     if (arch == a) return RopeType::kNeox;
   }
@@ -56,9 +57,12 @@ RopeType RopeTypeForArch(const std::string& arch) {
 
 const char* RopeTypeName(RopeType t) {
   switch (t) {
-    case RopeType::kNone: return "none";
-    case RopeType::kNorm: return "norm";
-    case RopeType::kNeox: return "neox";
+    case RopeType::kNone:
+      return "none";
+    case RopeType::kNorm:
+      return "norm";
+    case RopeType::kNeox:
+      return "neox";
   }
   return "?";
 }
@@ -112,8 +116,8 @@ HParams ReadHParams(const GgufFile& f) {
   } else if (const GgufTensorInfo* emb = f.FindTensor("token_embd.weight")) {
     hp.n_vocab = emb->ne[1];
   }
-  hp.tied_output = f.FindTensor("token_embd.weight") != nullptr &&
-                   f.FindTensor("output.weight") == nullptr;
+  hp.tied_output =
+      f.FindTensor("token_embd.weight") != nullptr && f.FindTensor("output.weight") == nullptr;
   hp.has_qkv_bias = f.FindTensor("blk.0.attn_q.bias") != nullptr;
   return hp;
 }
@@ -123,8 +127,8 @@ TokenizerSummary ReadTokenizerSummary(const GgufFile& f) {
   s.model = ReadString(f, "tokenizer.ggml.model").value_or("");
   s.pre = ReadString(f, "tokenizer.ggml.pre").value_or("");
   const GgufValue* toks = f.Find("tokenizer.ggml.tokens");
-  bool have_tokens = toks != nullptr && toks->is_array() &&
-                     toks->elem_type() == GgufValueType::kString;
+  bool have_tokens =
+      toks != nullptr && toks->is_array() && toks->elem_type() == GgufValueType::kString;
   if (have_tokens) s.n_tokens = toks->size();
   if (const GgufValue* m = f.Find("tokenizer.ggml.merges"); m && m->is_array()) {
     s.n_merges = m->size();
@@ -139,7 +143,8 @@ TokenizerSummary ReadTokenizerSummary(const GgufFile& f) {
     const GgufValue* v = f.Find(r[1]);
     if (v == nullptr) continue;
     auto id = v->ToInt();
-    if (!id.ok()) continue;
+    // 0xFFFFFFFF (-1 as u32) means "no such token".
+    if (!id.ok() || *id < 0 || *id == 0xFFFFFFFFLL) continue;
     SpecialToken t{r[0], *id, ""};
     if (have_tokens && *id >= 0 && static_cast<uint64_t>(*id) < s.n_tokens) {
       t.text = std::string(toks->StringAt(static_cast<uint64_t>(*id)));
@@ -165,9 +170,12 @@ std::optional<KvType> ParseKvType(const std::string& s) {
 
 const char* KvTypeName(KvType t) {
   switch (t) {
-    case KvType::kF32: return "f32";
-    case KvType::kF16: return "f16";
-    case KvType::kQ8_0: return "q8_0";
+    case KvType::kF32:
+      return "f32";
+    case KvType::kF16:
+      return "f16";
+    case KvType::kQ8_0:
+      return "q8_0";
   }
   return "?";
 }
@@ -184,9 +192,12 @@ MemoryPlan PlanMemory(const GgufFile& f, const HParams& hp, uint64_t n_ctx, uint
   const uint64_t v_elems = hp.n_head_kv * hp.head_dim_v;
   auto row_bytes = [&](uint64_t elems) -> uint64_t {
     switch (kv_type) {
-      case KvType::kF32: return elems * 4;
-      case KvType::kF16: return elems * 2;
-      case KvType::kQ8_0: return (elems + 31) / 32 * 34;
+      case KvType::kF32:
+        return elems * 4;
+      case KvType::kF16:
+        return elems * 2;
+      case KvType::kQ8_0:
+        return (elems + 31) / 32 * 34;
     }
     return 0;
   };
@@ -201,8 +212,7 @@ MemoryPlan PlanMemory(const GgufFile& f, const HParams& hp, uint64_t n_ctx, uint
   const uint64_t q_elems = hp.n_head * hp.head_dim;
   const uint64_t per_token = 3 * hp.n_embd + q_elems + k_elems + v_elems + 2 * hp.n_ff;
   m.scratch_bytes = kUbatch * per_token * 4 + kScoreRows * m.n_ctx * 4 +
-                    m.n_parallel * hp.n_vocab * 4 +
-                    kUbatch * std::max(hp.n_embd, hp.n_ff) * 2;
+                    m.n_parallel * hp.n_vocab * 4 + kUbatch * std::max(hp.n_embd, hp.n_ff) * 2;
   m.total_bytes = m.weight_bytes + m.kv_bytes + m.scratch_bytes;
   return m;
 }

@@ -28,11 +28,11 @@ struct HParams {
   uint64_t head_dim_v = 0;  // attention.value_length, else head_dim
   uint64_t n_ff = 0;
   uint64_t n_ctx_train = 0;
-  uint64_t n_vocab = 0;     // tokenizer token count, else vocab_size, else token_embd rows
-  double norm_eps = 0.0;    // layer_norm_rms_epsilon (or layer_norm_epsilon)
+  uint64_t n_vocab = 0;   // tokenizer token count, else vocab_size, else token_embd rows
+  double norm_eps = 0.0;  // layer_norm_rms_epsilon (or layer_norm_epsilon)
   RopeType rope_type = RopeType::kNone;
-  uint64_t rope_dims = 0;         // rope.dimension_count, else head_dim
-  double rope_freq_base = 10000;  // rope.freq_base
+  uint64_t rope_dims = 0;             // rope.dimension_count, else head_dim
+  double rope_freq_base = 10000;      // rope.freq_base
   std::string rope_scaling = "none";  // none | linear | yarn | llama3 | ...
   double rope_scaling_factor = 1.0;
   uint64_t rope_orig_ctx = 0;

@@ -33,9 +33,9 @@ uint64_t HashName(const std::string& s, uint64_t seed) {
 // reproduce).
 float NormalAt(uint64_t key, uint64_t i) {
   uint64_t r = Mix(key ^ (i * 0xd1b54a32d192ed03ULL));
-  float s = static_cast<float>((r & 0xffff) + ((r >> 16) & 0xffff) + ((r >> 32) & 0xffff) +
-                               (r >> 48)) *
-            (1.0f / 65536.0f);
+  float s =
+      static_cast<float>((r & 0xffff) + ((r >> 16) & 0xffff) + ((r >> 32) & 0xffff) + (r >> 48)) *
+      (1.0f / 65536.0f);
   return (s - 2.0f) * 1.7320508f;  // sqrt(12 / 4)
 }
 
@@ -124,11 +124,11 @@ Status FillTensor(const TensorPlan& p, uint64_t key, int threads, std::span<uint
     for (uint64_t r = rows * t / n_threads; r < rows * (t + 1) / n_threads; ++r) {
       for (uint64_t j = 0; j < ne0; ++j) {
         const uint64_t i = r * ne0 + j;
-        row[j] = p.init == Init::kNormal ? p.scale * NormalAt(key, i)
-                                         : 0.8f + 0.4f * UniformAt(key, i);
+        row[j] =
+            p.init == Init::kNormal ? p.scale * NormalAt(key, i) : 0.8f + 0.4f * UniformAt(key, i);
       }
-      Status st = QuantizeRowRef(p.type, row.data(), static_cast<int64_t>(ne0),
-                                 out.data() + r * row_bytes);
+      Status st =
+          QuantizeRowRef(p.type, row.data(), static_cast<int64_t>(ne0), out.data() + r * row_bytes);
       if (!st.ok()) {
         results[t] = st;
         return;
@@ -219,18 +219,30 @@ Status CopyVocab(GgufWriter& w, const GgufFile& vocab, uint64_t n_vocab) {
 
 uint32_t FileTypeFor(GgmlType t) {
   switch (t) {
-    case GgmlType::kF32: return 0;
-    case GgmlType::kF16: return 1;
-    case GgmlType::kQ4_0: return 2;
-    case GgmlType::kQ4_1: return 3;
-    case GgmlType::kQ8_0: return 7;
-    case GgmlType::kQ5_0: return 8;
-    case GgmlType::kQ5_1: return 9;
-    case GgmlType::kQ4_K: return 15;
-    case GgmlType::kQ5_K: return 17;
-    case GgmlType::kQ6_K: return 18;
-    case GgmlType::kBF16: return 32;
-    default: return 0;
+    case GgmlType::kF32:
+      return 0;
+    case GgmlType::kF16:
+      return 1;
+    case GgmlType::kQ4_0:
+      return 2;
+    case GgmlType::kQ4_1:
+      return 3;
+    case GgmlType::kQ8_0:
+      return 7;
+    case GgmlType::kQ5_0:
+      return 8;
+    case GgmlType::kQ5_1:
+      return 9;
+    case GgmlType::kQ4_K:
+      return 15;
+    case GgmlType::kQ5_K:
+      return 17;
+    case GgmlType::kQ6_K:
+      return 18;
+    case GgmlType::kBF16:
+      return 32;
+    default:
+      return 0;
   }
 }
 
@@ -289,20 +301,32 @@ Status ApplyDimsOverrides(const std::string& spec, SynthDims* d) {
     }
     double num = 0;
     if (!ParseDouble(val, &num) || num < 0) {
-      return InvalidArgumentError("--dims " + key + " needs a non-negative number", "cli.bad_value");
+      return InvalidArgumentError("--dims " + key + " needs a non-negative number",
+                                  "cli.bad_value");
     }
     auto u = static_cast<uint64_t>(num);
-    if (key == "n_embd") d->n_embd = u;
-    else if (key == "n_ff") d->n_ff = u;
-    else if (key == "n_layer") d->n_layer = u;
-    else if (key == "n_head") d->n_head = u;
-    else if (key == "n_head_kv") d->n_head_kv = u;
-    else if (key == "head_dim") d->head_dim = u;
-    else if (key == "n_vocab") d->n_vocab = u;
-    else if (key == "n_ctx") d->n_ctx = u;
-    else if (key == "rope_base") d->rope_base = num;
-    else if (key == "norm_eps") d->norm_eps = num;
-    else return InvalidArgumentError("--dims: unknown key '" + key + "'", "cli.bad_value");
+    if (key == "n_embd")
+      d->n_embd = u;
+    else if (key == "n_ff")
+      d->n_ff = u;
+    else if (key == "n_layer")
+      d->n_layer = u;
+    else if (key == "n_head")
+      d->n_head = u;
+    else if (key == "n_head_kv")
+      d->n_head_kv = u;
+    else if (key == "head_dim")
+      d->head_dim = u;
+    else if (key == "n_vocab")
+      d->n_vocab = u;
+    else if (key == "n_ctx")
+      d->n_ctx = u;
+    else if (key == "rope_base")
+      d->rope_base = num;
+    else if (key == "norm_eps")
+      d->norm_eps = num;
+    else
+      return InvalidArgumentError("--dims: unknown key '" + key + "'", "cli.bad_value");
   }
   if (d->n_embd == 0 || d->n_ff == 0 || d->n_layer == 0 || d->n_head == 0 || d->n_head_kv == 0 ||
       d->n_vocab == 0 || d->n_ctx == 0) {
@@ -341,7 +365,8 @@ Status WriteSynthModel(const SynthOptions& o, const std::string& path) {
     if (!v.ok()) return v.status().WithContext("reading --vocab-from");
     vocab = std::move(v).value();
     const GgufValue* toks = vocab->Find("tokenizer.ggml.tokens");
-    if (toks != nullptr && toks->is_array()) d.n_vocab = std::max<uint64_t>(d.n_vocab, toks->size());
+    if (toks != nullptr && toks->is_array())
+      d.n_vocab = std::max<uint64_t>(d.n_vocab, toks->size());
   }
   const uint64_t hd = d.head_dim ? d.head_dim : d.n_embd / d.n_head;
   w.SetUint32(a + "context_length", static_cast<uint32_t>(d.n_ctx));
@@ -364,9 +389,11 @@ Status WriteSynthModel(const SynthOptions& o, const std::string& path) {
     WriteBuiltinVocab(w, d.n_vocab);
   }
 
-  const int threads = o.threads > 0 ? o.threads
-                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const std::vector<float> rope_factors = d.llama3_rope ? Llama3RopeFactors(d) : std::vector<float>{};
+  const int threads = o.threads > 0
+                          ? o.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const std::vector<float> rope_factors =
+      d.llama3_rope ? Llama3RopeFactors(d) : std::vector<float>{};
   for (const TensorPlan& p : PlanTensors(d, o.type)) {
     const uint64_t key = HashName(p.name, o.seed);
     GgufWriter::Filler fill;

@@ -14,7 +14,9 @@ namespace {
 
 using testing::RunCommand;
 
-std::string Hearth() { return testing::HearthBinary(); }
+std::string Hearth() {
+  return testing::HearthBinary();
+}
 
 bool Contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
@@ -107,9 +109,11 @@ TEST(CliTest, InspectRejectsBadFilesAndValues) {
 
 TEST(CliTest, SynthThenInspect) {
   std::string dir = testing::TempDir();
-  auto a = RunCommand(Hearth() + " synth --preset tiny --type q8_0 --seed 9 -q -o " + dir + "/a.gguf", true);
+  auto a = RunCommand(
+      Hearth() + " synth --preset tiny --type q8_0 --seed 9 -q -o " + dir + "/a.gguf", true);
   ASSERT_EQ(a.exit_code, 0) << a.output;
-  auto b = RunCommand(Hearth() + " synth --preset tiny --type q8_0 --seed 9 -q -j 1 -o " + dir + "/b.gguf", true);
+  auto b = RunCommand(
+      Hearth() + " synth --preset tiny --type q8_0 --seed 9 -q -j 1 -o " + dir + "/b.gguf", true);
   ASSERT_EQ(b.exit_code, 0) << b.output;
   EXPECT_EQ(*ReadFileToString(dir + "/a.gguf"), *ReadFileToString(dir + "/b.gguf"));
   auto r = RunCommand(Hearth() + " inspect --json " + dir + "/a.gguf");

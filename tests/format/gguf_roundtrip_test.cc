@@ -25,8 +25,8 @@ void ExpectSameValue(const GgufValue& a, const GgufValue& b, const std::string& 
       for (uint64_t i = 0; i < a.size(); ++i) ExpectSameValue(a.ArrayAt(i), b.ArrayAt(i), key);
     } else {
       ASSERT_EQ(a.raw_elements().size(), b.raw_elements().size()) << key;
-      EXPECT_EQ(0, std::memcmp(a.raw_elements().data(), b.raw_elements().data(),
-                               a.raw_elements().size()))
+      EXPECT_EQ(
+          0, std::memcmp(a.raw_elements().data(), b.raw_elements().data(), a.raw_elements().size()))
           << key;
     }
   } else {

@@ -23,12 +23,22 @@ namespace {
 __attribute__((target("f16c"))) uint16_t HwToHalf(float f) {
   return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
 }
-__attribute__((target("f16c"))) float HwFromHalf(uint16_t h) { return _cvtsh_ss(h); }
-bool HaveF16c() { return __builtin_cpu_supports("f16c"); }
+__attribute__((target("f16c"))) float HwFromHalf(uint16_t h) {
+  return _cvtsh_ss(h);
+}
+bool HaveF16c() {
+  return __builtin_cpu_supports("f16c");
+}
 #else
-bool HaveF16c() { return false; }
-uint16_t HwToHalf(float) { return 0; }
-float HwFromHalf(uint16_t) { return 0; }
+bool HaveF16c() {
+  return false;
+}
+uint16_t HwToHalf(float) {
+  return 0;
+}
+float HwFromHalf(uint16_t) {
+  return 0;
+}
 #endif
 
 bool SameFloat(float a, float b) {
@@ -40,9 +50,9 @@ TEST(Fp16Test, KnownValues) {
   EXPECT_EQ(FloatToFp16(1.0f), 0x3c00);
   EXPECT_EQ(FloatToFp16(-2.0f), 0xc000);
   EXPECT_EQ(FloatToFp16(65504.0f), 0x7bff);
-  EXPECT_EQ(FloatToFp16(65520.0f), 0x7c00);  // rounds up to infinity
-  EXPECT_EQ(FloatToFp16(5.9604645e-8f), 0x0001);  // smallest subnormal
-  EXPECT_EQ(FloatToFp16(2.9802322e-8f), 0x0000);  // exactly half of it: ties to even (0)
+  EXPECT_EQ(FloatToFp16(65520.0f), 0x7c00);            // rounds up to infinity
+  EXPECT_EQ(FloatToFp16(5.9604645e-8f), 0x0001);       // smallest subnormal
+  EXPECT_EQ(FloatToFp16(2.9802322e-8f), 0x0000);       // exactly half of it: ties to even (0)
   EXPECT_EQ(FloatToFp16(1.0f + 1.0f / 2048), 0x3c00);  // tie, even mantissa stays
   EXPECT_EQ(FloatToFp16(1.0f + 3.0f / 2048), 0x3c02);  // tie, odd mantissa rounds up
   EXPECT_EQ(Fp16ToFloat(0x3555), 0.333251953125f);
@@ -56,7 +66,9 @@ TEST(Fp16Test, EveryHalfRoundTrips) {
     float f = Fp16ToFloat(static_cast<uint16_t>(h));
     if (std::isnan(f)) continue;
     ASSERT_EQ(FloatToFp16(f), h) << "half 0x" << std::hex << h;
-    if (HaveF16c()) ASSERT_TRUE(SameFloat(f, HwFromHalf(static_cast<uint16_t>(h)))) << h;
+    if (HaveF16c()) {
+      ASSERT_TRUE(SameFloat(f, HwFromHalf(static_cast<uint16_t>(h)))) << h;
+    }
   }
 }
 
@@ -80,7 +92,9 @@ TEST(Bf16Test, RoundsToNearestEven) {
   EXPECT_TRUE(std::isnan(Bf16ToFloat(FloatToBf16(BitsFloat(0x7f800001)))));  // signalling stays NaN
   for (uint32_t h = 0; h < 65536; ++h) {
     float f = Bf16ToFloat(static_cast<uint16_t>(h));
-    if (!std::isnan(f)) ASSERT_EQ(FloatToBf16(f), h);
+    if (!std::isnan(f)) {
+      ASSERT_EQ(FloatToBf16(f), h);
+    }
   }
 }
 

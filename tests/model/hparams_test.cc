@@ -145,7 +145,8 @@ TEST(HParamsTest, TensorTypeCountsMatchGoldenIndex) {
     std::map<std::string, int64_t> counts;
     for (const auto& t : f->tensors()) ++counts[std::string(GetGgmlTypeInfo(t.type).name)];
     std::map<std::string, int64_t> expected;
-    for (const auto& [type, n] : m.Find("tensor_type_counts")->as_object()) expected[type] = n.as_int();
+    for (const auto& [type, n] : m.Find("tensor_type_counts")->as_object())
+      expected[type] = n.as_int();
     EXPECT_EQ(counts, expected);
     EXPECT_EQ(ReadHParams(*f).arch, m.Find("arch")->as_string());
     EXPECT_TRUE(f->CheckEngineSupport().ok());

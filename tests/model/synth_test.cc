@@ -17,7 +17,8 @@ namespace {
 SynthOptions Small(GgmlType type) {
   SynthOptions o;
   o.dims = *SynthPreset("tiny");
-  EXPECT_TRUE(ApplyDimsOverrides("n_embd=64,n_ff=128,n_layer=2,n_head=4,n_head_kv=2", &o.dims).ok());
+  EXPECT_TRUE(
+      ApplyDimsOverrides("n_embd=64,n_ff=128,n_layer=2,n_head=4,n_head_kv=2", &o.dims).ok());
   o.type = type;
   o.seed = 42;
   return o;
@@ -88,10 +89,12 @@ TEST(SynthTest, QuantizedTypesDecodeCloseToF32) {
     const GgufTensorInfo* tb = b->FindTensor("blk.0.ffn_up.weight");
     ASSERT_EQ(tb->type, t);
     std::vector<float> x(ta->n_elements), y(tb->n_elements);
-    ASSERT_TRUE(DequantizeRowRef(GgmlType::kF32, a->TensorData(*ta).data(), x.size(), x.data()).ok());
+    ASSERT_TRUE(
+        DequantizeRowRef(GgmlType::kF32, a->TensorData(*ta).data(), x.size(), x.data()).ok());
     ASSERT_TRUE(DequantizeRowRef(t, b->TensorData(*tb).data(), y.size(), y.data()).ok());
     double max_err = 0;
-    for (size_t i = 0; i < x.size(); ++i) max_err = std::max(max_err, double(std::fabs(x[i] - y[i])));
+    for (size_t i = 0; i < x.size(); ++i)
+      max_err = std::max(max_err, double(std::fabs(x[i] - y[i])));
     EXPECT_LT(max_err, 0.01) << GetGgmlTypeInfo(t).name;  // weights ~ N(0, 1/8)
     EXPECT_GT(max_err, 0.0);
     // 1-D tensors stay F32.
@@ -118,7 +121,9 @@ TEST(SynthTest, Llama3PresetCarriesRopeFactors) {
   SynthOptions o;
   o.dims = *SynthPreset("llama3.2-1b");
   // Same rope layout, tiny dimensions so the test stays fast.
-  ASSERT_TRUE(ApplyDimsOverrides("n_embd=128,n_ff=256,n_layer=1,n_head=2,n_head_kv=1,n_vocab=300", &o.dims).ok());
+  ASSERT_TRUE(
+      ApplyDimsOverrides("n_embd=128,n_ff=256,n_layer=1,n_head=2,n_head_kv=1,n_vocab=300", &o.dims)
+          .ok());
   std::string path = testing::TempDir() + "/l3.gguf";
   ASSERT_TRUE(WriteSynthModel(o, path).ok());
   auto f = GgufFile::Open(path);
@@ -147,11 +152,13 @@ TEST(SynthTest, VocabIsCopiedAndPadded) {
   EXPECT_EQ(toks->StringAt(300), src->Find("tokenizer.ggml.tokens")->StringAt(300));
   EXPECT_EQ(f->Find("tokenizer.ggml.token_type")->IntAt(599), 5);  // unused
   EXPECT_EQ(f->FindTensor("token_embd.weight")->ne[1], 600u);
-  Status bad = WriteSynthModel([&] {
-    SynthOptions b = o;
-    b.vocab_from = "/nonexistent.gguf";
-    return b;
-  }(), path);
+  Status bad = WriteSynthModel(
+      [&] {
+        SynthOptions b = o;
+        b.vocab_from = "/nonexistent.gguf";
+        return b;
+      }(),
+      path);
   EXPECT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("vocab-from"), std::string::npos);
 }

@@ -98,8 +98,7 @@ ArgParser& ArgParser::Option(const std::string& name, char short_name,
   return *this;
 }
 
-ArgParser& ArgParser::Positional(const std::string& name, const std::string& help,
-                                 bool required) {
+ArgParser& ArgParser::Positional(const std::string& name, const std::string& help, bool required) {
   pos_.push_back({name, help, required});
   return *this;
 }
@@ -124,8 +123,8 @@ const ArgParser::Opt* ArgParser::FindShort(char c) const {
 }
 
 Status ArgParser::UsageError(const std::string& msg) const {
-  return InvalidArgumentError(
-      StrFormat("%s (see '%s --help')", msg.c_str(), command_.c_str()), "cli.usage");
+  return InvalidArgumentError(StrFormat("%s (see '%s --help')", msg.c_str(), command_.c_str()),
+                              "cli.usage");
 }
 
 Result<Args> ArgParser::Parse(int argc, char** argv) const {
@@ -166,8 +165,8 @@ Result<Args> ArgParser::Parse(const std::vector<std::string>& argv) const {
       if (opt == nullptr) return UsageError(StrFormat("unknown option '--%s'", name.c_str()));
     } else {
       if (a.size() != 2) {
-        return UsageError(StrFormat("unknown option '%s' (short options take one letter)",
-                                    a.c_str()));
+        return UsageError(
+            StrFormat("unknown option '%s' (short options take one letter)", a.c_str()));
       }
       opt = FindShort(a[1]);
       if (opt == nullptr) return UsageError(StrFormat("unknown option '%s'", a.c_str()));
@@ -195,8 +194,7 @@ Result<Args> ArgParser::Parse(const std::vector<std::string>& argv) const {
     return UsageError(StrFormat("missing argument %s", pos_[out.positionals.size()].name.c_str()));
   }
   if (out.positionals.size() > pos_.size()) {
-    return UsageError(StrFormat("unexpected argument '%s'",
-                                out.positionals[pos_.size()].c_str()));
+    return UsageError(StrFormat("unexpected argument '%s'", out.positionals[pos_.size()].c_str()));
   }
   return out;
 }

@@ -26,25 +26,38 @@ struct Options {
 // arrays as "[str × 32000]".
 std::string ValueText(const GgufValue& v) {
   switch (v.type()) {
-    case GgufValueType::kString: return "\"" + EscapeForDisplay(v.string(), 60) + "\"";
+    case GgufValueType::kString:
+      return "\"" + EscapeForDisplay(v.string(), 60) + "\"";
     case GgufValueType::kArray:
       return StrFormat("[%s x %llu]", std::string(GgufValueTypeName(v.elem_type())).c_str(),
                        static_cast<unsigned long long>(v.size()));
-    case GgufValueType::kBool: return v.scalar_bits() ? "true" : "false";
+    case GgufValueType::kBool:
+      return v.scalar_bits() ? "true" : "false";
     case GgufValueType::kFloat32:
-    case GgufValueType::kFloat64: return StrFormat("%g", *v.ToDouble());
-    case GgufValueType::kUint64: return std::to_string(v.scalar_bits());
-    default: return std::to_string(*v.ToInt());
+    case GgufValueType::kFloat64:
+      return StrFormat("%g", *v.ToDouble());
+    case GgufValueType::kUint64:
+      return std::to_string(v.scalar_bits());
+    default:
+      return std::to_string(*v.ToInt());
   }
 }
 
 void WriteValueJson(json::Writer& w, const GgufValue& v) {
   switch (v.type()) {
-    case GgufValueType::kString: w.String(v.string()); break;
-    case GgufValueType::kBool: w.Bool(v.scalar_bits() != 0); break;
+    case GgufValueType::kString:
+      w.String(v.string());
+      break;
+    case GgufValueType::kBool:
+      w.Bool(v.scalar_bits() != 0);
+      break;
     case GgufValueType::kFloat32:
-    case GgufValueType::kFloat64: w.Double(*v.ToDouble()); break;
-    case GgufValueType::kUint64: w.Uint(v.scalar_bits()); break;
+    case GgufValueType::kFloat64:
+      w.Double(*v.ToDouble());
+      break;
+    case GgufValueType::kUint64:
+      w.Uint(v.scalar_bits());
+      break;
     case GgufValueType::kArray:
       w.BeginObject();
       w.Key("element_type");
@@ -53,7 +66,9 @@ void WriteValueJson(json::Writer& w, const GgufValue& v) {
       w.Uint(v.size());
       w.EndObject();
       break;
-    default: w.Int(*v.ToInt()); break;
+    default:
+      w.Int(*v.ToInt());
+      break;
   }
 }
 
@@ -80,16 +95,19 @@ std::map<std::string, TypeTotal> TotalsByType(const GgufFile& f) {
   return totals;
 }
 
-std::string Yes(bool b) { return b ? "yes" : "no"; }
+std::string Yes(bool b) {
+  return b ? "yes" : "no";
+}
 
 void PrintText(const Options& o, const GgufFile& f, const HParams& hp, const TokenizerSummary& tok,
                const MemoryPlan& plan) {
   std::printf("file        %s\n", f.path().c_str());
-  std::printf("            %s, GGUF v%u, %zu metadata keys, %zu tensors, alignment %llu, data at "
-              "byte %llu\n",
-              HumanBytes(f.file_size()).c_str(), f.version(), f.metadata().size(),
-              f.tensors().size(), static_cast<unsigned long long>(f.alignment()),
-              static_cast<unsigned long long>(f.data_offset()));
+  std::printf(
+      "            %s, GGUF v%u, %zu metadata keys, %zu tensors, alignment %llu, data at "
+      "byte %llu\n",
+      HumanBytes(f.file_size()).c_str(), f.version(), f.metadata().size(), f.tensors().size(),
+      static_cast<unsigned long long>(f.alignment()),
+      static_cast<unsigned long long>(f.data_offset()));
   std::printf("model       %s (architecture %s)\n", hp.name.empty() ? "(unnamed)" : hp.name.c_str(),
               hp.arch.empty() ? "?" : hp.arch.c_str());
 
@@ -105,9 +123,9 @@ void PrintText(const Options& o, const GgufFile& f, const HParams& hp, const Tok
   row("n_ctx_train", num(hp.n_ctx_train));
   row("n_vocab", num(hp.n_vocab));
   row("norm_eps", StrFormat("%g", hp.norm_eps));
-  row("rope", StrFormat("%s, base %g, %llu dims, scaling %s", RopeTypeName(hp.rope_type),
-                        hp.rope_freq_base, static_cast<unsigned long long>(hp.rope_dims),
-                        hp.rope_scaling.c_str()));
+  row("rope",
+      StrFormat("%s, base %g, %llu dims, scaling %s", RopeTypeName(hp.rope_type), hp.rope_freq_base,
+                static_cast<unsigned long long>(hp.rope_dims), hp.rope_scaling.c_str()));
   if (hp.rope_scaling != "none") {
     row("rope scaling", StrFormat("factor %g, original context %llu", hp.rope_scaling_factor,
                                   static_cast<unsigned long long>(hp.rope_orig_ctx)));

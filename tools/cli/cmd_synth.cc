@@ -47,9 +47,9 @@ int RunSynth(int argc, char** argv) {
   const std::string preset = args->Get("preset", "tiny");
   auto dims = SynthPreset(preset);
   if (!dims) {
-    return ReportError("synth", InvalidArgumentError("unknown preset '" + preset +
-                                                         "' (available: " + presets + ")",
-                                                     "cli.bad_value"));
+    return ReportError("synth", InvalidArgumentError(
+                                    "unknown preset '" + preset + "' (available: " + presets + ")",
+                                    "cli.bad_value"));
   }
   SynthOptions o;
   o.dims = *dims;
@@ -93,8 +93,7 @@ int RunSynth(int argc, char** argv) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!args->Has("quiet")) {
     std::fprintf(stderr, "synth: wrote %s (%s %s, seed %llu) in %.1f s\n", out.c_str(),
-                 preset.c_str(), type_name->c_str(), static_cast<unsigned long long>(o.seed),
-                 secs);
+                 preset.c_str(), type_name->c_str(), static_cast<unsigned long long>(o.seed), secs);
   }
   return kExitOk;
 }

@@ -75,4 +75,6 @@ int Main(int argc, char** argv) {
 
 }  // namespace hearth::cli
 
-int main(int argc, char** argv) { return hearth::cli::Main(argc, argv); }
+int main(int argc, char** argv) {
+  return hearth::cli::Main(argc, argv);
+}
