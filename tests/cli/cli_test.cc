@@ -134,3 +134,28 @@ TEST(CliTest, SynthThenInspect) {
 
 }  // namespace
 }  // namespace hearth
+
+namespace hearth {
+namespace {
+
+TEST(CliTest, DoctorJsonIsMeasured) {
+  auto r = testing::RunCommand(testing::HearthBinary() + " doctor --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto doc = json::Parse(r.output);
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString() << "\n" << r.output;
+  EXPECT_EQ(doc->Find("schema")->as_string(), "hearth.doctor/v1");
+  std::string text = json::Serialize(*doc);
+  // The device facts the book's checklist asks for are all present.
+  for (const char* field : {"cpu", "memory", "bandwidth", "disk", "environment"}) {
+    ASSERT_NE(doc->Find(field), nullptr) << field << " in " << text;
+  }
+  EXPECT_GE(doc->Find("cpu")->Find("logical_cores")->as_int(), 1);
+  EXPECT_GT(doc->Find("memory")->Find("total_bytes")->as_int(), 0);
+  EXPECT_GT(doc->Find("bandwidth")->Find("read_gb_per_s")->as_double(), 0.0);
+  auto human = testing::RunCommand(testing::HearthBinary() + " doctor");
+  EXPECT_EQ(human.exit_code, 0);
+  EXPECT_NE(human.output.find("read bandwidth"), std::string::npos) << human.output;
+}
+
+}  // namespace
+}  // namespace hearth
