@@ -13,6 +13,10 @@ constexpr int kMaxArrayNesting = 8;
 // The smallest encodings, used to reject counts that cannot fit in the file.
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;                  // empty key, type, one-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // empty name, 1 dim
+// Vectors sized by a count from the file grow as entries are parsed beyond this
+// many: a count that passes the size check can still claim far more entries than
+// the file holds, and each parsed entry takes several times its encoded size.
+constexpr uint64_t kMaxReserve = 4096;
 
 Status Malformed(const char* reason, std::string message) {
   return DataLossError("invalid GGUF: " + message, std::string("gguf.") + reason);
@@ -132,7 +136,7 @@ Status GgufParser::ReadArray(const std::string& key, int depth, GgufValue* out) 
                   static_cast<unsigned long long>(remaining())));
   }
   if (elem == GgufValueType::kString) {
-    out->strings_.reserve(count);
+    out->strings_.reserve(std::min(count, kMaxReserve));
     for (uint64_t i = 0; i < count; ++i) {
       HEARTH_ASSIGN_OR_RETURN(
           std::string_view s,
@@ -141,12 +145,12 @@ Status GgufParser::ReadArray(const std::string& key, int depth, GgufValue* out) 
       out->strings_.push_back(s);
     }
   } else if (elem == GgufValueType::kArray) {
-    out->items_.resize(count);
+    out->items_.reserve(std::min(count, kMaxReserve));
     for (uint64_t i = 0; i < count; ++i) {
       HEARTH_RETURN_IF_ERROR(
           ReadValue(GgufValueType::kArray,
                     StrFormat("%s[%llu]", key.c_str(), static_cast<unsigned long long>(i)),
-                    depth + 1, &out->items_[i]));
+                    depth + 1, &out->items_.emplace_back()));
     }
   } else {
     out->raw_ = p_ + pos_;
@@ -265,10 +269,13 @@ Status GgufParser::CheckTensorLayout(GgufFile* f) {
   std::sort(order.begin(), order.end(), [](const GgufTensorInfo* a, const GgufTensorInfo* b) {
     return a->offset < b->offset || (a->offset == b->offset && a->index < b->index);
   });
-  for (size_t i = 1; i < order.size(); ++i) {
-    const GgufTensorInfo* a = order[i - 1];
-    const GgufTensorInfo* b = order[i];
-    if (a->offset + a->n_bytes > b->offset && b->n_bytes > 0 && a->n_bytes > 0) {
+  // Empty tensors overlap nothing. Each non-empty tensor is compared with the
+  // previous non-empty one, which ends last while no overlap has been found
+  // (comparing neighbours alone misses an overlap with an empty tensor between).
+  const GgufTensorInfo* a = nullptr;
+  for (const GgufTensorInfo* b : order) {
+    if (b->n_bytes == 0) continue;
+    if (a != nullptr && a->offset + a->n_bytes > b->offset) {
       return Malformed(
           "tensor_overlap",
           StrFormat("tensor '%s' (data offset %llu, %llu bytes) overlaps tensor '%s' "
@@ -278,6 +285,7 @@ Status GgufParser::CheckTensorLayout(GgufFile* f) {
                     static_cast<unsigned long long>(b->offset),
                     static_cast<unsigned long long>(f->data_offset_ + b->offset)));
     }
+    a = b;
   }
   return Status::Ok();
 }
@@ -327,47 +335,52 @@ Status GgufParser::Run(GgufFile* f) {
                   static_cast<unsigned long long>(size_)));
   }
 
-  f->kvs_.resize(n_kv);
+  f->kvs_.reserve(std::min(n_kv, kMaxReserve));
   for (uint64_t i = 0; i < n_kv; ++i) {
-    GgufKv& kv = f->kvs_[i];
+    GgufKv& kv = f->kvs_.emplace_back();
     kv.file_offset = pos_;
     HEARTH_ASSIGN_OR_RETURN(kv.key, ReadString(StrFormat("key of metadata entry #%llu",
                                                          static_cast<unsigned long long>(i))));
-    std::string key(kv.key);
+    // The key as messages show it: escaped and at most ~80 characters, since a
+    // description is built from it for every array element (a long key over a
+    // long array would otherwise cost time quadratic in the file size).
+    const std::string key = EscapeForDisplay(kv.key);
     if (!f->kv_index_.emplace(kv.key, i).second) {
-      return Malformed("duplicate_key", StrFormat("duplicate metadata key '%s' at byte offset %llu",
-                                                  EscapeForDisplay(key).c_str(),
-                                                  static_cast<unsigned long long>(kv.file_offset)));
+      return Malformed("duplicate_key",
+                       StrFormat("duplicate metadata key '%s' at byte offset %llu", key.c_str(),
+                                 static_cast<unsigned long long>(kv.file_offset)));
     }
     at = pos_;
     HEARTH_ASSIGN_OR_RETURN(uint32_t type, Read<uint32_t>("value type of key '" + key + "'"));
     if (type >= kGgufValueTypeCount) {
-      return Malformed(
-          "bad_value_type",
-          StrFormat("key '%s': unknown value type %u at byte offset %llu",
-                    EscapeForDisplay(key).c_str(), type, static_cast<unsigned long long>(at)));
+      return Malformed("bad_value_type",
+                       StrFormat("key '%s': unknown value type %u at byte offset %llu", key.c_str(),
+                                 type, static_cast<unsigned long long>(at)));
     }
     HEARTH_RETURN_IF_ERROR(ReadValue(static_cast<GgufValueType>(type), key, 0, &kv.value));
   }
 
-  if (const GgufValue* a = f->Find("general.alignment")) {
+  if (auto it = f->kv_index_.find("general.alignment"); it != f->kv_index_.end()) {
+    const GgufValue* a = &f->kvs_[it->second].value;
+    const auto key_at = static_cast<unsigned long long>(f->kvs_[it->second].file_offset);
     if (a->type() != GgufValueType::kUint32) {
       return Malformed("bad_alignment",
-                       StrFormat("general.alignment must be u32, got %s",
-                                 std::string(GgufValueTypeName(a->type())).c_str()));
+                       StrFormat("general.alignment must be u32, got %s (key at byte offset %llu)",
+                                 std::string(GgufValueTypeName(a->type())).c_str(), key_at));
     }
     uint64_t align = a->scalar_bits();
     if (align == 0 || (align & (align - 1)) != 0) {
       return Malformed("bad_alignment",
-                       StrFormat("general.alignment is %llu; it must be a power of two",
-                                 static_cast<unsigned long long>(align)));
+                       StrFormat("general.alignment is %llu; it must be a power of two (key at "
+                                 "byte offset %llu)",
+                                 static_cast<unsigned long long>(align), key_at));
     }
     f->alignment_ = align;
   }
 
-  f->tensors_.resize(n_tensors);
+  f->tensors_.reserve(std::min(n_tensors, kMaxReserve));
   for (uint64_t i = 0; i < n_tensors; ++i) {
-    GgufTensorInfo& t = f->tensors_[i];
+    GgufTensorInfo& t = f->tensors_.emplace_back();
     HEARTH_RETURN_IF_ERROR(ReadTensorInfo(i, &t));
     if (!f->tensor_index_.emplace(t.name, i).second) {
       return Malformed("duplicate_tensor",

@@ -1,7 +1,9 @@
 #include "model/synth.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -53,13 +55,45 @@ struct TensorPlan {
   float scale;  // normal: standard deviation
 };
 
+// The type of a 2-D weight: `requested`, except that rows which are not a whole
+// number of blocks fall back to a 32-block type (as llama.cpp's quantizer does),
+// and the Q4_K_M mixture gives Q6_K to the output matrix and to attn_v/ffn_down of
+// some layers.
+GgmlType MatrixType(GgmlType requested, const std::string& name, uint64_t row, uint64_t n_layer) {
+  GgmlType t = requested;
+  if (requested == kQ4_K_M) {
+    t = GgmlType::kQ4_K;
+    if (name == "output.weight") {
+      t = GgmlType::kQ6_K;
+    } else if (name.find("attn_v.weight") != std::string::npos ||
+               name.find("ffn_down.weight") != std::string::npos) {
+      const uint64_t i = std::strtoull(name.c_str() + 4, nullptr, 10);  // "blk.<i>."
+      const bool more_bits = i < n_layer / 8 || i >= 7 * n_layer / 8 ||
+                             (i >= n_layer / 8 && (i - n_layer / 8) % 3 == 2);
+      if (more_bits) t = GgmlType::kQ6_K;
+    }
+  }
+  if (row % GetGgmlTypeInfo(t).block_size != 0) {
+    switch (t) {
+      case GgmlType::kQ4_K:
+        return GgmlType::kQ5_0;
+      case GgmlType::kQ5_K:
+        return GgmlType::kQ5_1;
+      default:
+        return GgmlType::kQ8_0;
+    }
+  }
+  return t;
+}
+
 std::vector<TensorPlan> PlanTensors(const SynthDims& d, GgmlType wtype) {
   const uint64_t hd = d.head_dim ? d.head_dim : d.n_embd / d.n_head;
   const float se = 1.0f / std::sqrt(static_cast<float>(d.n_embd));
   const float sf = 1.0f / std::sqrt(static_cast<float>(d.n_ff));
   std::vector<TensorPlan> t;
   auto mat = [&](std::string name, uint64_t in, uint64_t out, float sd) {
-    t.push_back({std::move(name), {in, out}, wtype, Init::kNormal, sd});
+    const GgmlType type = MatrixType(wtype, name, in, d.n_layer);
+    t.push_back({std::move(name), {in, out}, type, Init::kNormal, sd});
   };
   auto vec = [&](std::string name, uint64_t n, Init init, float sd) {
     t.push_back({std::move(name), {n}, GgmlType::kF32, init, sd});
@@ -248,6 +282,15 @@ uint32_t FileTypeFor(GgmlType t) {
 
 }  // namespace
 
+std::optional<GgmlType> ParseSynthType(const std::string& name) {
+  std::string lower;
+  for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "q4_k_m") return kQ4_K_M;
+  auto t = ParseGgmlType(lower);
+  if (!t || !CanQuantize(*t)) return std::nullopt;
+  return t;
+}
+
 std::vector<std::string> SynthPresetNames() {
   return {"tinyllama-1.1b", "llama3.2-1b", "qwen2.5-0.5b", "tiny"};
 }
@@ -344,9 +387,8 @@ Status ApplyDimsOverrides(const std::string& spec, SynthDims* d) {
 
 Status WriteSynthModel(const SynthOptions& o, const std::string& path) {
   SynthDims d = o.dims;
-  if (!CanQuantize(o.type)) {
-    return UnimplementedError(StrFormat("synth cannot write %s weights yet (available: f32, f16, "
-                                        "bf16, q8_0)",
+  if (o.type != kQ4_K_M && !CanQuantize(o.type)) {
+    return UnimplementedError(StrFormat("synth cannot write %s weights",
                                         std::string(GetGgmlTypeInfo(o.type).name).c_str()),
                               "cli.bad_value");
   }
@@ -354,8 +396,9 @@ Status WriteSynthModel(const SynthOptions& o, const std::string& path) {
   const std::string a = d.arch + ".";
   w.SetString("general.architecture", d.arch);
   w.SetString("general.name", o.name.empty() ? "hearth-synth" : o.name);
-  w.SetUint32("general.file_type", FileTypeFor(o.type));
-  if (o.type != GgmlType::kF32 && o.type != GgmlType::kF16 && o.type != GgmlType::kBF16) {
+  w.SetUint32("general.file_type", o.type == kQ4_K_M ? 15 : FileTypeFor(o.type));
+  if (o.type != GgmlType::kF32 && o.type != GgmlType::kF16 &&
+      o.type != GgmlType::kBF16) {  // quantized
     w.SetUint32("general.quantization_version", 2);
   }
 

@@ -41,9 +41,16 @@ std::vector<std::string> SynthPresetNames();
 // n_head_kv, head_dim, n_vocab, n_ctx, rope_base, norm_eps, tied, arch).
 Status ApplyDimsOverrides(const std::string& spec, SynthDims* dims);
 
+// Pseudo-type for SynthOptions::type: the Q4_K_M mixture (Q4_K, with Q6_K for the
+// output matrix and for attn_v / ffn_down of some layers).
+constexpr GgmlType kQ4_K_M = static_cast<GgmlType>(1000);
+
+// Parses "f32", "q4_k", "q4_k_m", ... (case-insensitive).
+std::optional<GgmlType> ParseSynthType(const std::string& name);
+
 struct SynthOptions {
   SynthDims dims;
-  GgmlType type = GgmlType::kF32;  // type of every 2-D weight; 1-D tensors stay F32
+  GgmlType type = GgmlType::kF32;  // type of every 2-D weight (or kQ4_K_M); 1-D tensors stay F32
   uint64_t seed = 1;
   std::string vocab_from;  // GGUF to copy tokenizer.* keys from; "" = built-in byte vocabulary
   std::string name;        // general.name; "" = "hearth-synth"

@@ -138,3 +138,81 @@ TEST(QuantRefTest, RejectsPartialBlocksAndUnknownTypes) {
 
 }  // namespace
 }  // namespace hearth
+
+namespace hearth {
+namespace {
+
+// Every engine type: quantize -> dequantize stays within a per-format bound of
+// the block's range, is exact on zero blocks, and dequantizes known bit patterns.
+TEST(QuantRefTest, EveryTypeRoundTripsWithinItsResolution) {
+  struct Bound {
+    GgmlType type;
+    double rel;  // max error / (block max |x|)
+  };
+  const Bound bounds[] = {
+      {GgmlType::kF16, 1e-3},  {GgmlType::kBF16, 8e-3}, {GgmlType::kQ8_0, 0.01},
+      {GgmlType::kQ4_0, 0.13}, {GgmlType::kQ4_1, 0.14}, {GgmlType::kQ5_0, 0.065},
+      {GgmlType::kQ5_1, 0.07}, {GgmlType::kQ4_K, 0.15}, {GgmlType::kQ5_K, 0.08},
+      {GgmlType::kQ6_K, 0.05},
+  };
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const int n = 256 * 8;
+  std::vector<float> x(n);
+  for (auto& v : x) v = nd(rng);
+  for (int i = 0; i < 256; ++i) x[i] = 0.0f;  // one all-zero super-block
+  for (const Bound& b : bounds) {
+    const auto& info = GetGgmlTypeInfo(b.type);
+    SCOPED_TRACE(std::string(info.name));
+    std::vector<uint8_t> q(n / info.block_size * info.type_size);
+    ASSERT_TRUE(QuantizeRowRef(b.type, x.data(), n, q.data()).ok());
+    std::vector<float> y(n);
+    ASSERT_TRUE(DequantizeRowRef(b.type, q.data(), n, y.data()).ok());
+    for (int i = 0; i < 256; ++i) ASSERT_EQ(y[i], 0.0f) << i;
+    double worst = 0;
+    for (int blk = 1; blk < n / 256; ++blk) {
+      float amax = 0;
+      for (int i = 0; i < 256; ++i) amax = std::max(amax, std::fabs(x[blk * 256 + i]));
+      for (int i = 0; i < 256; ++i) {
+        worst = std::max(worst, std::fabs(x[blk * 256 + i] - y[blk * 256 + i]) / double(amax));
+      }
+    }
+    EXPECT_LE(worst, b.rel);
+    EXPECT_GT(worst, 0.0);
+  }
+}
+
+TEST(QuantRefTest, KnownBitPatterns) {
+  // Q4_0 block: d = 0.5 (F16 0x3800), nibbles 0..15 -> (q - 8) * 0.5.
+  BlockQ4_0 b4{};
+  b4.d = 0x3800;
+  for (int j = 0; j < 16; ++j) b4.qs[j] = static_cast<uint8_t>(j | ((15 - j) << 4));
+  float y[32];
+  ASSERT_TRUE(DequantizeRowRef(GgmlType::kQ4_0, &b4, 32, y).ok());
+  EXPECT_EQ(y[0], -4.0f);
+  EXPECT_EQ(y[15], 3.5f);
+  EXPECT_EQ(y[16], 3.5f);
+  EXPECT_EQ(y[31], -4.0f);
+  // Q5_0: the 5th bit of element j is bit j of qh.
+  BlockQ5_0 b5{};
+  b5.d = 0x3c00;    // 1.0
+  b5.qh[0] = 0x01;  // element 0 gets +16
+  b5.qh[2] = 0x01;  // element 16 gets +16
+  ASSERT_TRUE(DequantizeRowRef(GgmlType::kQ5_0, &b5, 32, y).ok());
+  EXPECT_EQ(y[0], 0.0f);    // (0 | 16) - 16
+  EXPECT_EQ(y[1], -16.0f);  // 0 - 16
+  EXPECT_EQ(y[16], 0.0f);
+  // Q6_K: d = 1, scale 2 for sub-block 0, q = 33 (ql 1, qh 2) -> 2 * (33 - 32) = 2.
+  BlockQ6_K b6{};
+  b6.d = 0x3c00;
+  b6.scales[0] = 2;
+  b6.ql[0] = 0x01;
+  b6.qh[0] = 0x02;  // bits 0-1 of qh[0] are the high bits of element 0: 2 -> +32
+  std::vector<float> y6(256);
+  ASSERT_TRUE(DequantizeRowRef(GgmlType::kQ6_K, &b6, 256, y6.data()).ok());
+  EXPECT_EQ(y6[0], 2.0f * (1 + 32 - 32));
+  EXPECT_EQ(y6[1], 2.0f * -32);
+}
+
+}  // namespace
+}  // namespace hearth

@@ -165,3 +165,39 @@ TEST(SynthTest, VocabIsCopiedAndPadded) {
 
 }  // namespace
 }  // namespace hearth
+
+namespace hearth {
+namespace {
+
+TEST(SynthTest, Q4KMMixtureAndBlockFallback) {
+  SynthOptions o;
+  o.dims = *SynthPreset("tiny");  // 4 layers, n_embd 256, n_ff 768
+  ASSERT_TRUE(ApplyDimsOverrides("n_vocab=512", &o.dims).ok());
+  o.type = *ParseSynthType("Q4_K_M");
+  std::string path = testing::TempDir() + "/km.gguf";
+  ASSERT_TRUE(WriteSynthModel(o, path).ok());
+  auto f = GgufFile::Open(path);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->FindTensor("output.weight")->type, GgmlType::kQ6_K);
+  EXPECT_EQ(f->FindTensor("blk.0.attn_q.weight")->type, GgmlType::kQ4_K);
+  // The golden README's Q4_K_M file: Q6_K for attn_v / ffn_down of layers 2-3.
+  EXPECT_EQ(f->FindTensor("blk.1.attn_v.weight")->type, GgmlType::kQ4_K);
+  EXPECT_EQ(f->FindTensor("blk.2.attn_v.weight")->type, GgmlType::kQ6_K);
+  EXPECT_EQ(f->FindTensor("blk.3.ffn_down.weight")->type, GgmlType::kQ6_K);
+  // ffn_down rows have n_ff = 768 = 3 x 256 elements: a whole number of super-blocks.
+  EXPECT_EQ(f->FindTensor("blk.0.ffn_down.weight")->type, GgmlType::kQ4_K);
+
+  SynthOptions k = o;
+  k.type = GgmlType::kQ4_K;
+  ASSERT_TRUE(ApplyDimsOverrides("n_embd=96,n_head=3,n_head_kv=1,n_ff=256", &k.dims).ok());
+  ASSERT_TRUE(WriteSynthModel(k, path).ok());
+  auto g = GgufFile::Open(path);
+  ASSERT_TRUE(g.ok());
+  // 96-element rows cannot hold 256-element super-blocks: they fall back to Q5_0.
+  EXPECT_EQ(g->FindTensor("blk.0.attn_q.weight")->type, GgmlType::kQ5_0);
+  EXPECT_EQ(g->FindTensor("blk.0.ffn_down.weight")->type, GgmlType::kQ4_K);
+  EXPECT_FALSE(ParseSynthType("iq2_xxs").has_value());
+}
+
+}  // namespace
+}  // namespace hearth

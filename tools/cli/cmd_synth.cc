@@ -23,7 +23,9 @@ int RunSynth(int argc, char** argv) {
   p.Option("dims", 0, "K=V,...",
            "override dimensions: arch, n_embd, n_ff, n_layer, n_head, n_head_kv, head_dim, "
            "n_vocab, n_ctx, rope_base, norm_eps, tied");
-  p.Option("type", 't', "TYPE", "weight type: f32, f16, bf16, q8_0", "f32");
+  p.Option("type", 't', "TYPE",
+           "weight type: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k, q4_k_m",
+           "f32");
   p.Option("vocab-from", 0, "VOCAB.gguf",
            "copy the tokenizer from this GGUF (padded with unused tokens to the preset's "
            "vocabulary size)",
@@ -57,9 +59,11 @@ int RunSynth(int argc, char** argv) {
     Status st = ApplyDimsOverrides(args->Get("dims"), &o.dims);
     if (!st.ok()) return ReportError("synth", st);
   }
-  auto type_name = args->GetChoice("type", "f32", {"f32", "f16", "bf16", "q8_0"});
+  auto type_name = args->GetChoice("type", "f32",
+                                   {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
+                                    "q4_k", "q5_k", "q6_k", "q4_k_m"});
   if (!type_name.ok()) return ReportError("synth", type_name.status());
-  o.type = *ParseGgmlType(*type_name);
+  o.type = *ParseSynthType(*type_name);
   auto seed = args->GetInt("seed", 1, 0, INT64_MAX);
   if (!seed.ok()) return ReportError("synth", seed.status());
   o.seed = static_cast<uint64_t>(*seed);
