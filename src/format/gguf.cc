@@ -207,6 +207,8 @@ Result<double> GgufFile::GetDouble(std::string_view key) const {
   return GetTyped<double>(*this, key, [](const GgufValue& v) { return v.ToDouble(); });
 }
 
+Status GgufFile::Lock() { return file_ ? file_->Lock() : Status::Ok(); }
+
 Status GgufFile::CheckEngineSupport() const {
   for (const GgufTensorInfo& t : tensors_) {
     const GgmlTypeInfo& info = GetGgmlTypeInfo(t.type);

@@ -151,6 +151,9 @@ class GgufFile {
   Result<uint64_t> GetUint(std::string_view key) const;
   Result<double> GetDouble(std::string_view key) const;
 
+  // Locks the mapped file in RAM (mlock); fails with the OS reason. No-op for Parse()d bytes.
+  Status Lock();
+
   // OK if the engine can compute every tensor's type; otherwise an Unimplemented
   // error naming the first offending tensor and its type.
   Status CheckEngineSupport() const;

@@ -49,8 +49,8 @@ TEST_P(RefGoldenTest, LogitsAndGreedy) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden, RefGoldenTest, ::testing::ValuesIn(testing::GoldenCaseNames()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string n = info.param;
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           std::string n = param_info.param;
                            for (char& ch : n) {
                              if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            }

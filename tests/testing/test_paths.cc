@@ -10,8 +10,12 @@
 
 namespace hearth::testing {
 
-std::string SourceDir() { return HEARTH_SOURCE_DIR; }
-std::string BinaryDir() { return HEARTH_BINARY_DIR; }
+std::string SourceDir() {
+  return HEARTH_SOURCE_DIR;
+}
+std::string BinaryDir() {
+  return HEARTH_BINARY_DIR;
+}
 
 std::string SharedDir() {
   const char* env = std::getenv("HEARTH_SHARED_DIR");
@@ -21,13 +25,14 @@ std::string SharedDir() {
   return std::filesystem::canonical(dir, ec).string();
 }
 
-std::string HearthBinary() { return BinaryDir() + "/bin/hearth"; }
+std::string HearthBinary() {
+  return BinaryDir() + "/bin/hearth";
+}
 
 std::string TempDir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string name = info != nullptr
-                         ? std::string(info->test_suite_name()) + "." + info->name()
-                         : std::string("anon");
+  std::string name = info != nullptr ? std::string(info->test_suite_name()) + "." + info->name()
+                                     : std::string("anon");
   for (char& c : name) {
     if (c == '/') c = '_';
   }

@@ -30,9 +30,9 @@ CommandResult RunCommand(const std::string& command, bool merge_stderr = false);
 
 }  // namespace hearth::testing
 
-#define HEARTH_REQUIRE_SHARED()                                                         \
-  do {                                                                                  \
-    if (::hearth::testing::SharedDir().empty())                                         \
-      GTEST_SKIP() << "shared test data not found (expected ../shared beside the "      \
-                      "repository, or set HEARTH_SHARED_DIR); skipping";                \
+#define HEARTH_REQUIRE_SHARED()                                                    \
+  do {                                                                             \
+    if (::hearth::testing::SharedDir().empty())                                    \
+      GTEST_SKIP() << "shared test data not found (expected ../shared beside the " \
+                      "repository, or set HEARTH_SHARED_DIR); skipping";           \
   } while (0)

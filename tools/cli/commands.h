@@ -21,6 +21,10 @@ struct Command {
 int RunInspect(int argc, char** argv);
 int RunDoctor(int argc, char** argv);
 int RunSynth(int argc, char** argv);
+int RunTokenize(int argc, char** argv);
+int RunRun(int argc, char** argv);
+int RunLogits(int argc, char** argv);
+int RunBench(int argc, char** argv);
 
 // Prints "hearth <command>: error: <message>" to stderr and returns the exit
 // code for `status` (kExitUsage for usage errors, else kExitFailure).

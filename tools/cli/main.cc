@@ -11,10 +11,14 @@ namespace hearth::cli {
 namespace {
 
 constexpr Command kCommands[] = {
+    {"run", "generate text from a prompt with a GGUF model", RunRun},
+    {"bench", "measure prefill and decode throughput (JSON / markdown)", RunBench},
+    {"logits", "write the float32 logits of every prompt position", RunLogits},
     {"inspect", "show a GGUF file's metadata, hyper-parameters, tensors and memory plan",
      RunInspect},
     {"doctor", "measure this device: cores, ISA, RAM, disk, memory bandwidth", RunDoctor},
     {"synth", "write a deterministic random-weight model of a real shape", RunSynth},
+    {"tokenize", "turn text into token ids (and back) with a model's tokenizer", RunTokenize},
 };
 
 void PrintUsage(FILE* out) {

@@ -1,0 +1,114 @@
+// Single-thread matvec throughput per weight type and ISA on TinyLlama-sized
+// matrices, reported as GB/s of weight bytes read (best call of many).
+//   kernels_bench [--tok N] [--types Q4_0,Q8_0] [--min-ms 300]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "format/ggml_types.h"
+#include "format/quant_ref.h"
+#include "kernels/matmul.h"
+
+namespace hearth::kernels {
+namespace {
+
+struct Shape {
+  int64_t n_out, n_in;
+};
+
+double Seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+int Main(int argc, char** argv) {
+  int n_tok = 1;
+  double min_s = 0.3;
+  std::string types = "F32,F16,BF16,Q8_0,Q4_0,Q4_1,Q5_0,Q5_1,Q4_K,Q5_K,Q6_K";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--tok")) n_tok = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--types")) types = argv[i + 1];
+    if (!std::strcmp(argv[i], "--min-ms")) min_s = std::atof(argv[i + 1]) / 1000.0;
+  }
+  const Shape shapes[] = {{2048, 2048}, {5632, 2048}, {2048, 5632}, {32000, 2048}};
+  Isa isas[8];
+  const int n_isa = AvailableIsas(isas);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::printf("n_tok=%d, single thread; GB/s = weight bytes / time\n", n_tok);
+  std::printf("%-5s %-12s %10s %10s %10s %10s\n", "type", "isa", "2048x2048", "5632x2048",
+              "2048x5632", "32000x2048");
+  size_t pos = 0;
+  while (pos < types.size()) {
+    size_t comma = types.find(',', pos);
+    if (comma == std::string::npos) comma = types.size();
+    const auto type = ParseGgmlType(types.substr(pos, comma - pos));
+    pos = comma + 1;
+    if (!type) continue;
+    const GgmlTypeInfo& info = GetGgmlTypeInfo(*type);
+    // One weight buffer per shape, filled from one quantized row repeated with
+    // variation (quantizing 65M values with the reference takes long).
+    std::vector<std::vector<uint8_t>> w(4);
+    std::vector<std::vector<uint8_t>> x(4);
+    std::vector<size_t> row_bytes(4);
+    for (int s = 0; s < 4; ++s) {
+      const Shape sh = shapes[s];
+      row_bytes[s] = static_cast<size_t>(sh.n_in / info.block_size) * info.type_size;
+      w[s].resize(row_bytes[s] * sh.n_out);
+      std::vector<float> v(static_cast<size_t>(sh.n_in));
+      std::vector<uint8_t> rows(row_bytes[s] * 16);
+      for (int r = 0; r < 16; ++r) {
+        for (float& f : v) f = normal(rng);
+        (void)QuantizeRowRef(*type, v.data(), sh.n_in, rows.data() + r * row_bytes[s]);
+      }
+      for (int64_t r = 0; r < sh.n_out; ++r) {
+        std::memcpy(w[s].data() + r * row_bytes[s], rows.data() + (r % 16) * row_bytes[s],
+                    row_bytes[s]);
+      }
+      const size_t xb = ActivationRowBytes(*type, sh.n_in);
+      x[s].resize(xb * n_tok);
+      for (int t = 0; t < n_tok; ++t) {
+        for (float& f : v) f = normal(rng);
+        QuantizeActivations(*type, v.data(), sh.n_in, x[s].data() + t * xb, Isa::kScalar);
+      }
+    }
+    for (int i = 0; i < n_isa; ++i) {
+      if (isas[i] == Isa::kScalar) continue;
+      std::printf("%-5s %-12s", std::string(info.name).c_str(), IsaName(isas[i]));
+      for (int s = 0; s < 4; ++s) {
+        const Shape sh = shapes[s];
+        std::vector<float> y(static_cast<size_t>(sh.n_out * n_tok));
+        MatmulArgs a{*type,   w[s].data(), row_bytes[s],
+                     sh.n_in, x[s].data(), ActivationRowBytes(*type, sh.n_in),
+                     n_tok,   y.data(),    sh.n_out,
+                     0,       sh.n_out};
+        Matmul(a, isas[i]);  // warm-up
+        // Best (minimum) time of one call over >= min_s of calls: robust to
+        // other load on a shared machine.
+        double best = 1e30;
+        const double t0 = Seconds();
+        for (int iters = 0; iters < 3 || Seconds() - t0 < min_s; ++iters) {
+          const double s0 = Seconds();
+          Matmul(a, isas[i]);
+          best = std::min(best, Seconds() - s0);
+        }
+        const double per = best;
+        std::printf(" %10.1f", static_cast<double>(w[s].size()) / per / 1e9);
+        std::fflush(stdout);
+      }
+      std::printf("\n");
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace hearth::kernels
+
+int main(int argc, char** argv) {
+  return hearth::kernels::Main(argc, argv);
+}

@@ -1,0 +1,48 @@
+// A persistent pool of worker threads for data-parallel loops.
+//
+// ParallelFor splits [0, n) into one contiguous chunk per thread (static
+// partition: chunk t is [n*t/T, n*(t+1)/T)), runs chunk 0 on the calling thread
+// and the others on the workers, and returns when all are done. Workers spin
+// briefly between jobs (a decode step issues hundreds of small jobs) and then
+// sleep on a futex. Results must not depend on the partition — callers write
+// disjoint outputs — which is what keeps the engine deterministic across thread
+// counts.
+//
+// One ParallelFor at a time per pool (calls from several threads are serialized
+// by the caller; the engine owns one pool per model instance).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <thread>
+#include <vector>
+
+namespace hearth {
+
+class ThreadPool {
+ public:
+  // n_threads >= 1 (including the calling thread).
+  explicit ThreadPool(int n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return n_threads_; }
+
+  using Fn = std::function<void(int64_t begin, int64_t end, int thread)>;
+  void ParallelFor(int64_t n, const Fn& fn);
+
+ private:
+  void WorkerLoop(int index);
+
+  int n_threads_;
+  std::vector<std::thread> workers_;
+  const Fn* job_ = nullptr;
+  int64_t job_n_ = 0;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace hearth

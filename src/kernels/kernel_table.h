@@ -1,0 +1,47 @@
+// Internal: the per-ISA kernel tables and the row/token driver they share.
+#pragma once
+
+#include "format/ggml_types.h"
+#include "kernels/matmul.h"
+
+namespace hearth::kernels {
+
+using MatmulFn = void (*)(const MatmulArgs&);
+
+// Each returns the variant's kernel for `wtype`, or nullptr if it has none.
+// Defined in the per-ISA translation units (compiled with that ISA's flags).
+MatmulFn Avx2QKernel(GgmlType wtype);        // matmul_avx2_q.cc: Q4_0 Q4_1 Q5_0 Q5_1 Q8_0
+MatmulFn Avx2KKernel(GgmlType wtype);        // matmul_avx2_k.cc: Q4_K Q5_K Q6_K
+MatmulFn Avx2FKernel(GgmlType wtype);        // matmul_avx2_f.cc: F32 F16 BF16
+MatmulFn Avx512FKernel(GgmlType wtype);      // matmul_avx512_f.cc: F32 F16 BF16
+MatmulFn Avx512VnniQKernel(GgmlType wtype);  // matmul_vnni_q.cc: Q4_0 Q8_0 ...
+MatmulFn Avx512VnniKKernel(GgmlType wtype);  // matmul_vnni_k.cc: Q4_K Q6_K ...
+
+// Runs Kernel::Row<T>(w_row, x_rows[T], n_in, out[T]) over every row of `a` and
+// every group of up to 4 tokens. Row<T> must compute each token's result with
+// the same instruction sequence whatever T is (so batching never changes bits).
+template <class Kernel>
+void DriveRows(const MatmulArgs& a) {
+  for (int64_t r = a.row_begin; r < a.row_end; ++r) {
+    const uint8_t* w = a.w + r * a.row_bytes;
+    int t = 0;
+    const uint8_t* x[4];
+    float out[4];
+    auto store = [&](int n) {
+      for (int i = 0; i < n; ++i) a.y[(t + i) * a.y_stride + r] = out[i];
+    };
+    for (; t + 4 <= a.n_tok; t += 4) {
+      for (int i = 0; i < 4; ++i) x[i] = a.x + (t + i) * a.x_stride;
+      Kernel::template Row<4>(w, x, a.n_in, out);
+      store(4);
+    }
+    const int rem = a.n_tok - t;
+    for (int i = 0; i < rem; ++i) x[i] = a.x + (t + i) * a.x_stride;
+    if (rem == 3) Kernel::template Row<3>(w, x, a.n_in, out);
+    if (rem == 2) Kernel::template Row<2>(w, x, a.n_in, out);
+    if (rem == 1) Kernel::template Row<1>(w, x, a.n_in, out);
+    store(rem);
+  }
+}
+
+}  // namespace hearth::kernels

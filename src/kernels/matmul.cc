@@ -1,0 +1,114 @@
+// ISA selection and the one-switch dispatch of Matmul to a per-ISA kernel.
+#include "kernels/matmul.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "base/check.h"
+#include "base/cpu_features.h"
+#include "kernels/kernel_table.h"
+
+namespace hearth::kernels {
+namespace {
+
+bool CanRun(Isa isa) {
+  const CpuFeatures& f = GetCpuFeatures();
+  const bool avx2 = f.avx2 && f.fma && f.f16c;
+  const bool avx512 = avx2 && f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl;
+  switch (isa) {
+    case Isa::kScalar:
+      return true;
+    case Isa::kAvx2:
+      return avx2;
+    case Isa::kAvx512:
+      return avx512;
+    case Isa::kAvx512Vnni:
+      return avx512 && f.avx512vnni;
+  }
+  return false;
+}
+
+Isa DetectIsa() {
+  Isa all[8];
+  const int n = AvailableIsas(all);
+  Isa best = all[n - 1];
+  if (const char* env = std::getenv("HEARTH_ISA")) {
+    for (int i = 0; i < n; ++i) {
+      if (std::strcmp(env, IsaName(all[i])) == 0) best = all[i];
+    }
+  }
+  return best;
+}
+
+// The scalar variant: the reference itself.
+void ScalarMatmul(const MatmulArgs& a) {
+  for (int64_t r = a.row_begin; r < a.row_end; ++r) {
+    for (int t = 0; t < a.n_tok; ++t) {
+      a.y[t * a.y_stride + r] =
+          DotRef(a.wtype, a.w + r * a.row_bytes, a.x + t * a.x_stride, a.n_in);
+    }
+  }
+}
+
+MatmulFn Avx2Kernel(GgmlType t) {
+  if (MatmulFn f = Avx2QKernel(t)) return f;
+  if (MatmulFn f = Avx2KKernel(t)) return f;
+  return Avx2FKernel(t);
+}
+
+MatmulFn SelectKernel(GgmlType t, Isa isa) {
+  MatmulFn f = nullptr;
+  switch (isa) {
+    case Isa::kAvx512Vnni:
+      if ((f = Avx512VnniQKernel(t)) || (f = Avx512VnniKKernel(t))) return f;
+      [[fallthrough]];
+    case Isa::kAvx512:
+      if ((f = Avx512FKernel(t))) return f;
+      [[fallthrough]];
+    case Isa::kAvx2:
+      if ((f = Avx2Kernel(t))) return f;
+      [[fallthrough]];
+    case Isa::kScalar:
+      break;
+  }
+  return &ScalarMatmul;
+}
+
+}  // namespace
+
+const char* IsaName(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar:
+      return "scalar";
+    case Isa::kAvx2:
+      return "avx2";
+    case Isa::kAvx512:
+      return "avx512";
+    case Isa::kAvx512Vnni:
+      return "avx512-vnni";
+  }
+  return "unknown";
+}
+
+int AvailableIsas(Isa out[8]) {
+  int n = 0;
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vnni}) {
+    if (CanRun(isa)) out[n++] = isa;
+  }
+  return n;
+}
+
+Isa ActiveIsa() {
+  static const Isa isa = DetectIsa();
+  return isa;
+}
+
+void Matmul(const MatmulArgs& a, Isa isa) {
+  HEARTH_CHECK(MatmulSupports(a.wtype), "no matmul for weight type %u",
+               static_cast<unsigned>(a.wtype));
+  if (a.row_begin >= a.row_end || a.n_tok <= 0) return;
+  if (!CanRun(isa)) isa = ActiveIsa();
+  SelectKernel(a.wtype, isa)(a);
+}
+
+}  // namespace hearth::kernels

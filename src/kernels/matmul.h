@@ -1,0 +1,86 @@
+// Weight x activation products for every engine weight type, with runtime ISA
+// dispatch (scalar reference, AVX2+FMA+F16C, AVX-512 BW/VNNI; AMX and NEON later).
+//
+// Weights stay in their GGUF block format (mmap'd). Activations are first
+// converted once per token row into the format the weight type's dot product
+// consumes (QuantizeActivations): 8-bit blocks for the quantized types, F32
+// (as is) for F32/F16/BF16 weights.
+//
+// Determinism contract: the value of Y[t][r] depends only on weight row r and
+// activation row t — never on the row range [row_begin, row_end) a thread was
+// given, nor on n_tok or on t's position in the batch. Matmul over a batch gives
+// bit-identical results to MatVec of each token alone. Different ISA variants
+// may differ from each other (within the kernel tests' tolerances).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "format/ggml_types.h"
+
+namespace hearth::kernels {
+
+enum class Isa { kScalar, kAvx2, kAvx512, kAvx512Vnni };
+const char* IsaName(Isa isa);  // "scalar", "avx2", "avx512", "avx512-vnni"
+
+// The best variant this CPU can run (detected once), or the one forced by
+// HEARTH_ISA=scalar|avx2|avx512|avx512-vnni (for tests and benchmarks; a request
+// the CPU cannot run falls back to the best available).
+Isa ActiveIsa();
+// Every variant the CPU can run, scalar first.
+int AvailableIsas(Isa out[8]);
+
+// True if Matmul/DotRef handle weights of `wtype` (F32, F16, BF16, Q4_0, Q4_1,
+// Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K).
+bool MatmulSupports(GgmlType wtype);
+
+// Bytes of one activation row of n_in values prepared for weights of `wtype`.
+// Layouts (see kernels/act_layout.h), no alignment required anywhere:
+//   F32/F16/BF16 weights: float[n_in] (the activations as they are).
+//   Q4_0/Q4_1/Q5_0/Q5_1/Q8_0: int8 q[n_in]; float d[n_in/32]; int32 sum[n_in/32]
+//     value j = d[j/32] * q[j]; sum[b] = sum of block b's q.
+//   Q4_K/Q5_K/Q6_K: int8 q[n_in]; float d[n_in/256]; int16 bsum[n_in/16]
+//     value j = d[j/256] * q[j]; bsum[s] = sum of the 16 q of sub-block s.
+size_t ActivationRowBytes(GgmlType wtype, int64_t n_in);
+// Converts one activation row x[n_in] into the format for `wtype` (n_in a whole
+// number of the type's blocks). Per block: d = amax / 127, q = round-to-nearest-
+// even(x * (127 / amax)) in [-127, 127] (all zero if amax == 0). One scalar
+// implementation serves every `isa` (its cost is O(n_in) per token, small next
+// to the O(n_in * n_out) product), so prepared rows are identical across ISAs.
+void QuantizeActivations(GgmlType wtype, const float* x, int64_t n_in, void* out, Isa isa);
+
+struct MatmulArgs {
+  GgmlType wtype;
+  const uint8_t* w;  // weight rows, each `row_bytes` long: row r = w + r * row_bytes
+  size_t row_bytes;
+  int64_t n_in;      // values per row
+  const uint8_t* x;  // prepared activations: token t at x + t * x_stride
+  size_t x_stride;
+  int n_tok;
+  float* y;  // Y[t][r] at y + t * y_stride + r
+  int64_t y_stride;
+  int64_t row_begin;  // rows computed: [row_begin, row_end)
+  int64_t row_end;
+};
+
+// Y[t][r] = dot(W[r], X[t]) for r in [row_begin, row_end), t in [0, n_tok).
+// The kernel is chosen once per call from (wtype, isa); a type without a
+// variant for `isa` uses the next lower one (AVX-512 -> AVX2 -> scalar).
+// Thread safety: pure function of its inputs; callers may run disjoint row
+// ranges concurrently. Cost: reads the rows' weights once per group of up to 4
+// tokens (each loaded weight block is reused across the group).
+// Reduction order of each Y[t][r] (fixed by n_in and the weight layout only,
+// independent of n_tok, of t's position in the batch and of the row split):
+// integer block sums are exact; their scaled float partials go into a fixed
+// set of accumulators chosen by block index and are combined in a fixed tree.
+// Each variant states its order at the top of its file (matmul_avx2_*.cc,
+// matmul_avx512_f.cc, matmul_vnni_*.cc). The scalar variant is DotRef itself.
+void Matmul(const MatmulArgs& a, Isa isa);
+
+// The scalar reference of one dot product (the spec every variant is tested
+// against): dequantized weights (format/quant_ref.cc, float) times prepared
+// activations (d * q, exact in double), summed in double in index order and
+// rounded once to float.
+float DotRef(GgmlType wtype, const uint8_t* w_row, const uint8_t* x_prepared, int64_t n_in);
+
+}  // namespace hearth::kernels

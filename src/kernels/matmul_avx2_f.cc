@@ -1,0 +1,98 @@
+// AVX2 kernels for F32, F16 (F16C conversion, exact) and BF16 (shift, exact)
+// weights against F32 activations.
+//
+// Order: chunk k of 8 consecutive elements (k = j / 8) is fma'd into
+// accumulator (k mod 2); a final partial chunk is zero-padded. Result =
+// fixed-tree hsum(acc0 + acc1).
+#include "kernels/avx2_util.h"
+#include "kernels/kernel_table.h"
+
+namespace hearth::kernels {
+namespace {
+
+struct LoadF32 {
+  static constexpr int kBytes = 4;
+  static __m256 Load8(const uint8_t* p) {
+    return _mm256_loadu_ps(reinterpret_cast<const float*>(p));
+  }
+};
+struct LoadF16 {
+  static constexpr int kBytes = 2;
+  static __m256 Load8(const uint8_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+};
+struct LoadBF16 {
+  static constexpr int kBytes = 2;
+  static __m256 Load8(const uint8_t* p) {
+    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+  }
+};
+
+template <class W>
+struct KernelF {
+  template <int T>
+  static inline void Chunk(const uint8_t* w, const uint8_t* const* x, int64_t j, __m256 (*acc)[2],
+                           int k) {
+    const __m256 wv = W::Load8(w + j * W::kBytes);
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) {
+      const __m256 xv = _mm256_loadu_ps(reinterpret_cast<const float*>(x[t]) + j);
+      acc[t][k] = _mm256_fmadd_ps(wv, xv, acc[t][k]);
+    }
+  }
+
+  template <int T>
+  static void Row(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, float* out) {
+    __m256 acc[T][2];
+    for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    int64_t j = 0;
+    for (; j + 16 <= n_in; j += 16) {
+      _mm_prefetch(reinterpret_cast<const char*>(w_row + j * W::kBytes) + 512, _MM_HINT_T0);
+      Chunk<T>(w_row, x, j, acc, 0);
+      Chunk<T>(w_row, x, j + 8, acc, 1);
+    }
+    if (j + 8 <= n_in) {
+      Chunk<T>(w_row, x, j, acc, 0);
+      j += 8;
+    }
+    if (j < n_in) {
+      // Partial chunk: zero-padded copies of the weights and activations.
+      const int k = static_cast<int>((j / 8) & 1);
+      const int r = static_cast<int>(n_in - j);
+      alignas(32) uint8_t wb[32] = {};
+      alignas(32) float xb[4][8] = {};
+      std::memcpy(wb, w_row + j * W::kBytes, static_cast<size_t>(r) * W::kBytes);
+      const uint8_t* xp[4];
+      for (int t = 0; t < T; ++t) {
+        std::memcpy(xb[t], reinterpret_cast<const float*>(x[t]) + j, static_cast<size_t>(r) * 4);
+        xp[t] = reinterpret_cast<const uint8_t*>(xb[t]);
+      }
+      Chunk<T>(wb, xp, 0, acc, k);
+    }
+    for (int t = 0; t < T; ++t) out[t] = HsumPs(_mm256_add_ps(acc[t][0], acc[t][1]));
+  }
+};
+
+template <class W>
+void Run(const MatmulArgs& a) {
+  DriveRows<KernelF<W>>(a);
+}
+
+}  // namespace
+
+MatmulFn Avx2FKernel(GgmlType wtype) {
+  switch (wtype) {
+    case GgmlType::kF32:
+      return &Run<LoadF32>;
+    case GgmlType::kF16:
+      return &Run<LoadF16>;
+    case GgmlType::kBF16:
+      return &Run<LoadBF16>;
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace hearth::kernels

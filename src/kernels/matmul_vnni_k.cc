@@ -1,0 +1,169 @@
+// AVX-512 VNNI kernels for Q4_K and Q6_K (Q5_K uses the AVX2 kernel).
+//
+// Same integer math as the AVX2 kernels, 64 codes per instruction: the codes
+// are rearranged into element order (shuffles shared by all tokens), each
+// 64-byte run is multiplied with maddubs (u8 x s8 -> int16 pairs) and
+// accumulated with vpdpwssd against the sub-block scales (int16), exact in int32.
+// One float accumulator per token; per super-block:
+//   Q4_K: acc = fma(d*da, sumi, acc); acc = fma(-dmin*da, sum_s m_s*bsum_s, acc)
+//   Q6_K: acc = fma(d*da, sumi - 32 * sum_s sc_s*bsum_s, acc)
+// Result = _mm512_reduce_add_ps(acc) (a fixed tree).
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstring>
+
+#include "format/quant_blocks.h"
+#include "kernels/act_layout.h"
+#include "kernels/k_scales.h"
+#include "kernels/kernel_table.h"
+
+namespace hearth::kernels {
+namespace {
+
+inline float F16At(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+inline __m256i LoadBsums(const Act256View& xv, int64_t b) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv.bsum + 2 * 16 * b));
+}
+
+// Index vectors for vpermw: lane i of result j takes int16 source j * 32/ w + i / w.
+inline __m512i RepeatIdx(int first, int width) {
+  alignas(64) int16_t idx[32];
+  for (int i = 0; i < 32; ++i) idx[i] = static_cast<int16_t>(first + i / width);
+  return _mm512_load_si512(idx);
+}
+
+struct KernelQ4K {
+  template <int T>
+  static void Row(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, float* out) {
+    const int64_t nb = n_in / kQKK;
+    Act256View xv[T];
+    for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
+    __m512 acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    __m512i sidx[4];  // scale vector i: 16 x sc[2i], 16 x sc[2i+1]
+    for (int i = 0; i < 4; ++i) sidx[i] = RepeatIdx(2 * i, 16);
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* p = w_row + b * sizeof(BlockQ4_K);
+      _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * sizeof(BlockQ4_K), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * sizeof(BlockQ4_K) + 64, _MM_HINT_T0);
+      uint64_t sc8, m8;
+      ScalesMinsK4(p + offsetof(BlockQ4_K, scales), &sc8, &m8);
+      const float d = F16At(p + offsetof(BlockQ4_K, d));
+      const float dmin = F16At(p + offsetof(BlockQ4_K, dmin));
+      const __m512i sc16 = _mm512_cvtepu8_epi16(
+          _mm256_castsi128_si256(_mm_cvtsi64_si128(static_cast<int64_t>(sc8))));
+      __m512i v[4];  // codes of elements 64i .. 64i+63
+      for (int h = 0; h < 2; ++h) {
+        const __m512i z = _mm512_loadu_si512(p + offsetof(BlockQ4_K, qs) + 64 * h);
+        const __m512i lo = _mm512_and_si512(z, low4);
+        const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), low4);
+        v[2 * h] = _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(1, 0, 1, 0));
+        v[2 * h + 1] = _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(3, 2, 3, 2));
+      }
+      __m512i scv[4];
+      for (int i = 0; i < 4; ++i) scv[i] = _mm512_permutexvar_epi16(sidx[i], sc16);
+      const __m128i mm = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(m8)));
+      const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(mm, mm), _mm_unpacklo_epi16(mm, mm));
+#pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) {
+        const int8_t* a = xv[t].q + b * kQKK;
+        __m512i sumi = _mm512_setzero_si512();
+        for (int i = 0; i < 4; ++i) {
+          const __m512i pr = _mm512_maddubs_epi16(v[i], _mm512_loadu_si512(a + 64 * i));
+          sumi = _mm512_dpwssd_epi32(sumi, pr, scv[i]);
+        }
+        const float da = xv[t].Scale(b);
+        const __m256i mv = _mm256_madd_epi16(LoadBsums(xv[t], b), mins);
+        acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(d * da), _mm512_cvtepi32_ps(sumi), acc[t]);
+        acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(-dmin * da),
+                                 _mm512_cvtepi32_ps(_mm512_zextsi256_si512(mv)), acc[t]);
+      }
+    }
+    for (int t = 0; t < T; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
+  }
+};
+
+struct KernelQ6K {
+  template <int T>
+  static void Row(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, float* out) {
+    const int64_t nb = n_in / kQKK;
+    Act256View xv[T];
+    for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
+    __m512 acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    // High-bit masks and shifts: lower 32 bytes / upper 32 bytes of a run.
+    const __m512i m01 = _mm512_inserti64x4(_mm512_set1_epi8(0x03), _mm256_set1_epi8(0x0C), 1);
+    const __m512i m23 =
+        _mm512_inserti64x4(_mm512_set1_epi8(0x30), _mm256_set1_epi8(static_cast<char>(0xC0)), 1);
+    const __m512i sh01 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+    const __m512i sh23 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    __m512i sidx[4];  // run j covers sub-blocks 4j .. 4j+3, 16 bytes (8 int16 lanes) each
+    for (int j = 0; j < 4; ++j) sidx[j] = RepeatIdx(4 * j, 8);
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* p = w_row + b * sizeof(BlockQ6_K);
+      _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * sizeof(BlockQ6_K), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * sizeof(BlockQ6_K) + 64, _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * sizeof(BlockQ6_K) + 128, _MM_HINT_T0);
+      const float d = F16At(p + offsetof(BlockQ6_K, d));
+      const __m128i sc8 =
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + offsetof(BlockQ6_K, scales)));
+      const __m256i sc16y = _mm256_cvtepi8_epi16(sc8);
+      const __m512i sc16 = _mm512_castsi256_si512(sc16y);
+      __m512i v[4];  // codes of elements 64j .. 64j+63
+      for (int n = 0; n < 2; ++n) {
+        const __m512i ql = _mm512_loadu_si512(p + offsetof(BlockQ6_K, ql) + 64 * n);
+        const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(
+            reinterpret_cast<const __m256i*>(p + offsetof(BlockQ6_K, qh) + 32 * n)));
+        v[2 * n] = _mm512_or_si512(_mm512_and_si512(ql, low4),
+                                   _mm512_sllv_epi16(_mm512_and_si512(qh, m01), sh01));
+        v[2 * n + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
+                                       _mm512_srlv_epi16(_mm512_and_si512(qh, m23), sh23));
+      }
+      __m512i scv[4];
+      for (int j = 0; j < 4; ++j) scv[j] = _mm512_permutexvar_epi16(sidx[j], sc16);
+#pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) {
+        const int8_t* a = xv[t].q + b * kQKK;
+        __m512i sumi = _mm512_setzero_si512();
+        for (int j = 0; j < 4; ++j) {
+          const __m512i pr = _mm512_maddubs_epi16(v[j], _mm512_loadu_si512(a + 64 * j));
+          sumi = _mm512_dpwssd_epi32(sumi, pr, scv[j]);
+        }
+        const __m256i corr = _mm256_madd_epi16(LoadBsums(xv[t], b), sc16y);
+        const __m512i tot =
+            _mm512_sub_epi32(sumi, _mm512_zextsi256_si512(_mm256_slli_epi32(corr, 5)));
+        acc[t] =
+            _mm512_fmadd_ps(_mm512_set1_ps(d * xv[t].Scale(b)), _mm512_cvtepi32_ps(tot), acc[t]);
+      }
+    }
+    for (int t = 0; t < T; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
+  }
+};
+
+template <class K>
+void Run(const MatmulArgs& a) {
+  DriveRows<K>(a);
+}
+
+}  // namespace
+
+MatmulFn Avx512VnniKKernel(GgmlType wtype) {
+  switch (wtype) {
+    case GgmlType::kQ4_K:
+      return &Run<KernelQ4K>;
+    case GgmlType::kQ6_K:
+      return &Run<KernelQ6K>;
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace hearth::kernels

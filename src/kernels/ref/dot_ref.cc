@@ -1,0 +1,136 @@
+// Scalar reference: activation preparation (the only implementation, shared by
+// every ISA) and DotRef, the spec of every weight x activation product.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "base/check.h"
+#include "format/quant_ref.h"
+#include "kernels/act_layout.h"
+#include "kernels/matmul.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace hearth::kernels {
+namespace {
+
+// Round to nearest, ties to even (the default rounding mode).
+inline int RoundEven(float v) {
+#if defined(__SSE2__)
+  return _mm_cvtss_si32(_mm_set_ss(v));
+#else
+  return static_cast<int>(std::nearbyint(v));
+#endif
+}
+
+// Quantizes n values to int8 with one scale; returns d and writes q.
+float QuantizeBlock(const float* x, int n, int8_t* q) {
+  float amax = 0.0f;
+  for (int j = 0; j < n; ++j) amax = std::max(amax, std::fabs(x[j]));
+  if (!(amax > 0.0f) || !std::isfinite(amax)) {
+    std::memset(q, 0, static_cast<size_t>(n));
+    return 0.0f;
+  }
+  const float id = 127.0f / amax;
+  for (int j = 0; j < n; ++j)
+    q[j] = static_cast<int8_t>(std::clamp(RoundEven(x[j] * id), -127, 127));
+  return amax / 127.0f;
+}
+
+}  // namespace
+
+bool MatmulSupports(GgmlType wtype) {
+  return ActKindFor(wtype) != ActKind::kUnsupported;
+}
+
+size_t ActivationRowBytes(GgmlType wtype, int64_t n_in) {
+  const size_t n = static_cast<size_t>(n_in);
+  switch (ActKindFor(wtype)) {
+    case ActKind::kF32:
+      return 4 * n;
+    case ActKind::kQ8Blocks32:
+      return n + 8 * (n / kQK);
+    case ActKind::kQ8Super256:
+      return n + 4 * (n / kQKK) + 2 * (n / 16);
+    case ActKind::kUnsupported:
+      break;
+  }
+  HEARTH_CHECK(false, "no matmul for weight type %u", static_cast<unsigned>(wtype));
+}
+
+void QuantizeActivations(GgmlType wtype, const float* x, int64_t n_in, void* out, Isa) {
+  auto* o = static_cast<uint8_t*>(out);
+  switch (ActKindFor(wtype)) {
+    case ActKind::kF32:
+      std::memcpy(o, x, 4 * static_cast<size_t>(n_in));
+      return;
+    case ActKind::kQ8Blocks32: {
+      HEARTH_CHECK(n_in % kQK == 0);
+      const int64_t nb = n_in / kQK;
+      auto* q = reinterpret_cast<int8_t*>(o);
+      for (int64_t b = 0; b < nb; ++b) {
+        const float d = QuantizeBlock(x + b * kQK, kQK, q + b * kQK);
+        int32_t sum = 0;
+        for (int j = 0; j < kQK; ++j) sum += q[b * kQK + j];
+        std::memcpy(o + n_in + 4 * b, &d, 4);
+        std::memcpy(o + n_in + 4 * nb + 4 * b, &sum, 4);
+      }
+      return;
+    }
+    case ActKind::kQ8Super256: {
+      HEARTH_CHECK(n_in % kQKK == 0);
+      const int64_t nb = n_in / kQKK;
+      auto* q = reinterpret_cast<int8_t*>(o);
+      for (int64_t b = 0; b < nb; ++b) {
+        const float d = QuantizeBlock(x + b * kQKK, kQKK, q + b * kQKK);
+        std::memcpy(o + n_in + 4 * b, &d, 4);
+      }
+      for (int64_t s = 0; s < n_in / 16; ++s) {
+        int sum = 0;
+        for (int j = 0; j < 16; ++j) sum += q[s * 16 + j];
+        const int16_t v = static_cast<int16_t>(sum);
+        std::memcpy(o + n_in + 4 * nb + 2 * s, &v, 2);
+      }
+      return;
+    }
+    case ActKind::kUnsupported:
+      break;
+  }
+  HEARTH_CHECK(false, "no matmul for weight type %u", static_cast<unsigned>(wtype));
+}
+
+float DotRef(GgmlType wtype, const uint8_t* w_row, const uint8_t* x, int64_t n_in) {
+  const GgmlTypeInfo& info = GetGgmlTypeInfo(wtype);
+  const ActKind kind = ActKindFor(wtype);
+  HEARTH_CHECK(kind != ActKind::kUnsupported && n_in % info.block_size == 0);
+  // Weights are dequantized a chunk at a time by the format's reference.
+  const int chunk = kind == ActKind::kF32 ? 256 : static_cast<int>(info.block_size);
+  float w[256];
+  alignas(64) uint8_t wb[1024];  // the chunk's bytes, aligned for the format's block structs
+  double acc = 0.0;
+  for (int64_t j0 = 0; j0 < n_in; j0 += chunk) {
+    const int n = static_cast<int>(std::min<int64_t>(chunk, n_in - j0));
+    const size_t w_off = static_cast<size_t>(j0 / info.block_size) * info.type_size;
+    std::memcpy(wb, w_row + w_off, static_cast<size_t>(n / info.block_size) * info.type_size);
+    HEARTH_CHECK(DequantizeRowRef(wtype, wb, n, w).ok());
+    for (int j = 0; j < n; ++j) {
+      double xv;
+      if (kind == ActKind::kF32) {
+        float f;
+        std::memcpy(&f, x + 4 * (j0 + j), 4);
+        xv = f;
+      } else {
+        const int64_t bs = kind == ActKind::kQ8Blocks32 ? kQK : kQKK;
+        float d;
+        std::memcpy(&d, x + n_in + 4 * ((j0 + j) / bs), 4);
+        xv = static_cast<double>(d) * static_cast<int8_t>(x[j0 + j]);
+      }
+      acc += static_cast<double>(w[j]) * xv;
+    }
+  }
+  return static_cast<float>(acc);
+}
+
+}  // namespace hearth::kernels

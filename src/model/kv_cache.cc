@@ -1,0 +1,26 @@
+#include "model/kv_cache.h"
+
+#include <new>
+
+#include "base/strings.h"
+
+namespace hearth {
+
+Result<KvCache> KvCache::Create(const HParams& hp, int n_ctx, KvType type) {
+  if (type == KvType::kQ8_0) {
+    return UnimplementedError("--kv-type q8_0 is not supported by the engine yet (use f16 or f32)",
+                              "cli.bad_value");
+  }
+  if (n_ctx <= 0) return InvalidArgumentError("context length must be positive", "cli.bad_value");
+  KvCache c;
+  c.type_ = type;
+  c.n_ctx_ = n_ctx;
+  c.row_elems_ = static_cast<int64_t>(hp.n_head_kv * hp.head_dim);
+  c.row_bytes_ = static_cast<size_t>(c.row_elems_) * (type == KvType::kF32 ? 4 : 2);
+  const size_t bytes = c.row_bytes_ * hp.n_layer * static_cast<size_t>(n_ctx);
+  c.k_.resize(bytes);
+  c.v_.resize(bytes);
+  return c;
+}
+
+}  // namespace hearth

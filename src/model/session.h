@@ -1,0 +1,66 @@
+// The state of one sequence over a shared Model: KV cache, position, scratch
+// buffers and the worker threads that run its forward passes.
+//
+// Eval() runs the transformer over a batch of tokens (split into micro-batches
+// of at most n_batch). Every per-token result is computed in an order that
+// depends only on the tensor layout, so logits are bit-identical whatever the
+// thread count and whether tokens are fed one at a time or in one batch.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "base/status.h"
+#include "base/thread_pool.h"
+#include "kernels/matmul.h"
+#include "model/kv_cache.h"
+#include "model/model.h"
+
+namespace hearth {
+
+struct SessionOptions {
+  int n_ctx = 0;  // 0: min(model's n_ctx_train, 4096)
+  KvType kv_type = KvType::kF16;
+  int n_batch = 256;  // micro-batch for prefill
+  int n_threads = 0;  // 0: physical cores
+};
+
+class Session {
+ public:
+  static Result<std::unique_ptr<Session>> Create(std::shared_ptr<const Model> model,
+                                                 const SessionOptions& opts);
+
+  // Feeds `tokens` at positions pos() .. pos()+n-1. Logits ([n_vocab] floats per
+  // row) are written for every token when all_logits, else for the last one only.
+  Status Eval(std::span<const int32_t> tokens, bool all_logits, std::vector<float>* logits);
+
+  int pos() const { return pos_; }
+  int n_ctx() const { return kv_.n_ctx(); }
+  void Reset() { pos_ = 0; }
+  const Model& model() const { return *model_; }
+  kernels::Isa isa() const { return isa_; }
+  int n_threads() const { return pool_->size(); }
+  size_t kv_bytes() const { return kv_.bytes(); }
+
+ private:
+  Session(std::shared_ptr<const Model> model, KvCache kv, const SessionOptions& opts);
+  // One micro-batch of n tokens starting at pos_; logits for rows [first_out, n).
+  Status EvalBatch(const int32_t* tokens, int n, int first_out, float* logits);
+  // Y[t][:] = W X[t] for t < n; X rows have `x_stride` floats.
+  void MatMul(const Matrix& w, const float* x, int64_t x_stride, int n, float* y, int64_t y_stride);
+  void Attention(int layer, int n);
+
+  std::shared_ptr<const Model> model_;
+  KvCache kv_;
+  int n_batch_;
+  int pos_ = 0;
+  kernels::Isa isa_;
+  std::unique_ptr<ThreadPool> pool_;
+  // Scratch, [n_batch][width] each.
+  std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, proj_;
+  std::vector<uint8_t> xq_;  // prepared activations
+};
+
+}  // namespace hearth

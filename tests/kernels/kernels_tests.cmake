@@ -1,0 +1,4 @@
+# Kernels layer tests (included from tests/CMakeLists.txt).
+hearth_add_test(kernels_test
+                SOURCES kernels/matmul_test.cc kernels/determinism_test.cc kernels/matmul_test_util.cc
+                LIBS hearth_kernels)

@@ -1,0 +1,1 @@
+hearth_add_test(hf_tokenizer_test SOURCES tokenizer/hf_tokenizer_test.cc LIBS hearth_tokenizer LABELS golden)

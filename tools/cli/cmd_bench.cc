@@ -1,0 +1,180 @@
+// `hearth bench`: prefill (ppN) and decode (tgN) throughput, as medians over
+// repetitions after a warm-up, with the decode's achieved weight-read bandwidth
+// against the machine's measured read bandwidth (roofline %).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "args.h"
+#include "base/cpu_features.h"
+#include "base/json_writer.h"
+#include "base/strings.h"
+#include "base/sysinfo.h"
+#include "commands.h"
+#include "engine_cli.h"
+
+namespace hearth::cli {
+namespace {
+
+struct BenchResult {
+  std::string test;
+  int threads = 0;
+  std::vector<double> samples;  // tokens per second
+  double median = 0, min = 0, max = 0;
+  double bandwidth_gbs = 0;  // tg only
+};
+
+// Weight bytes one decode step reads: every matrix once (the embedding only one row).
+uint64_t BytesPerToken(const Model& m) {
+  uint64_t b = m.weight_bytes();
+  const Matrix& emb = m.token_embd();
+  b -= emb.row_bytes * static_cast<uint64_t>(emb.n_out);
+  b += emb.row_bytes;
+  if (m.output().data == emb.data) b += emb.row_bytes * static_cast<uint64_t>(emb.n_out);  // tied
+  return b;
+}
+
+Result<double> TimeOnce(const std::shared_ptr<const Model>& model, SessionOptions so, bool prefill,
+                        int n) {
+  std::vector<int32_t> tokens(static_cast<size_t>(n));
+  const int64_t vocab = static_cast<int64_t>(model->hparams().n_vocab);
+  for (int i = 0; i < n; ++i) tokens[i] = static_cast<int32_t>((i * 7919 + 13) % vocab);
+  HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, Session::Create(model, so));
+  std::vector<float> logits;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (prefill) {
+    HEARTH_RETURN_IF_ERROR(s->Eval(tokens, false, &logits));
+  } else {
+    for (int i = 0; i < n; ++i) {
+      HEARTH_RETURN_IF_ERROR(s->Eval(std::span<const int32_t>(&tokens[i], 1), false, &logits));
+    }
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return n / secs;
+}
+
+}  // namespace
+
+int RunBench(int argc, char** argv) {
+  ArgParser p("hearth bench",
+              "Measure prefill (ppN: N prompt tokens in one batch) and decode (tgN: N tokens one\n"
+              "at a time) throughput from an empty context. Reports the median over repetitions\n"
+              "after one warm-up run, and for decode the weight-read bandwidth achieved against\n"
+              "this machine's measured read bandwidth.");
+  AddEngineOptions(p);
+  p.Option("n-prompt", 'p', "N,...", "prefill lengths (0 to skip)", "512");
+  p.Option("n-gen", 'n', "N,...", "decode lengths (0 to skip)", "128");
+  p.Option("thread-list", 0, "T,...", "thread counts to sweep", "the -t value");
+  p.Option("repetitions", 'r', "N", "timed repetitions per test", "5");
+  p.Flag("json", 0, "one JSON object per line and test");
+  p.Flag("md", 0, "a markdown table");
+  p.Epilog("Example:\n  hearth bench -m tinyllama-q4_0.gguf -p 128,512 -n 128 --thread-list 1,2 --json");
+  auto args = p.Parse(argc, argv);
+  if (!args.ok()) return ReportError("bench", args.status());
+  if (args->help) {
+    std::printf("%s", p.Help().c_str());
+    return kExitOk;
+  }
+  auto setup = ParseEngineOptions(*args);
+  if (!setup.ok()) return ReportError("bench", setup.status());
+  auto pps = args->GetIntList("n-prompt", {512}, 0, 1 << 16);
+  if (!pps.ok()) return ReportError("bench", pps.status());
+  auto tgs = args->GetIntList("n-gen", {128}, 0, 1 << 16);
+  if (!tgs.ok()) return ReportError("bench", tgs.status());
+  auto reps = args->GetInt("repetitions", 5, 1, 1000);
+  if (!reps.ok()) return ReportError("bench", reps.status());
+  std::vector<int64_t> default_threads = {setup->session.n_threads > 0
+                                              ? setup->session.n_threads
+                                              : std::max(1, GetCpuFeatures().physical_cores)};
+  auto thread_list = args->GetIntList("thread-list", default_threads, 1, 1024);
+  if (!thread_list.ok()) return ReportError("bench", thread_list.status());
+
+  auto model = Model::Load(setup->model_path, setup->load);
+  if (!model.ok()) return ReportError("bench", model.status());
+  const std::string model_name = setup->model_path.substr(setup->model_path.rfind('/') + 1);
+  const int max_threads = static_cast<int>(*std::max_element(thread_list->begin(), thread_list->end()));
+  const double machine_bw = MeasureReadBandwidthGBs(max_threads, 0.5);
+  const uint64_t bytes_per_token = BytesPerToken(**model);
+
+  std::vector<BenchResult> results;
+  const bool as_json = args->Has("json"), as_md = args->Has("md");
+  for (int64_t threads : *thread_list) {
+    for (int pass = 0; pass < 2; ++pass) {
+      const bool prefill = pass == 0;
+      for (int64_t n : prefill ? *pps : *tgs) {
+        if (n == 0) continue;
+        SessionOptions so = setup->session;
+        so.n_threads = static_cast<int>(threads);
+        so.n_ctx = std::max<int>(static_cast<int>(n) + 16, so.n_ctx);
+        if (prefill && !args->Has("batch")) so.n_batch = static_cast<int>(n);
+        BenchResult r;
+        r.test = (prefill ? "pp" : "tg") + std::to_string(n);
+        r.threads = static_cast<int>(threads);
+        for (int rep = -1; rep < *reps; ++rep) {
+          auto tps = TimeOnce(*model, so, prefill, static_cast<int>(n));
+          if (!tps.ok()) return ReportError("bench", tps.status());
+          if (rep >= 0) r.samples.push_back(*tps);
+        }
+        std::vector<double> sorted = r.samples;
+        std::sort(sorted.begin(), sorted.end());
+        r.median = sorted[sorted.size() / 2];
+        r.min = sorted.front();
+        r.max = sorted.back();
+        if (!prefill) r.bandwidth_gbs = r.median * static_cast<double>(bytes_per_token) / 1e9;
+        if (as_json) {
+          json::Writer w;
+          w.BeginObject();
+          w.Key("test"), w.String(r.test);
+          w.Key("model"), w.String(model_name);
+          w.Key("threads"), w.Int(r.threads);
+          w.Key("isa"), w.String(kernels::IsaName(kernels::ActiveIsa()));
+          w.Key("tokens_per_second"), w.Double(r.median);
+          w.Key("min"), w.Double(r.min);
+          w.Key("max"), w.Double(r.max);
+          w.Key("samples");
+          w.BeginArray();
+          for (double v : r.samples) w.Double(v);
+          w.EndArray();
+          w.Key("weight_bytes"), w.Uint((*model)->weight_bytes());
+          if (!prefill) {
+            w.Key("bytes_per_token"), w.Uint(bytes_per_token);
+            w.Key("bandwidth_gb_per_s"), w.Double(r.bandwidth_gbs);
+            w.Key("machine_bandwidth_gb_per_s"), w.Double(machine_bw);
+            w.Key("roofline_percent"), w.Double(machine_bw > 0 ? 100 * r.bandwidth_gbs / machine_bw : 0);
+          }
+          w.EndObject();
+          std::printf("%s\n", w.str().c_str());
+          std::fflush(stdout);
+        }
+        results.push_back(r);
+      }
+    }
+  }
+  if (!as_json) {
+    if (as_md) {
+      std::printf("| model | test | threads | tok/s (median) | min | max | GB/s | roofline |\n"
+                  "|---|---|---:|---:|---:|---:|---:|---:|\n");
+    } else {
+      std::printf("model %s (%s weights), %s, machine read bandwidth %.1f GB/s\n", model_name.c_str(),
+                  HumanBytes((*model)->weight_bytes()).c_str(),
+                  kernels::IsaName(kernels::ActiveIsa()), machine_bw);
+    }
+    for (const BenchResult& r : results) {
+      const bool tg = r.test[0] == 't';
+      std::string bw = tg ? StrFormat("%.1f", r.bandwidth_gbs) : "";
+      std::string roof = tg && machine_bw > 0 ? StrFormat("%.0f%%", 100 * r.bandwidth_gbs / machine_bw) : "";
+      if (as_md) {
+        std::printf("| %s | %s | %d | %.2f | %.2f | %.2f | %s | %s |\n", model_name.c_str(),
+                    r.test.c_str(), r.threads, r.median, r.min, r.max, bw.c_str(), roof.c_str());
+      } else {
+        std::printf("  %-7s %2d threads  %9.2f tok/s  (min %.2f, max %.2f)%s%s\n", r.test.c_str(),
+                    r.threads, r.median, r.min, r.max,
+                    tg ? ("  " + bw + " GB/s").c_str() : "", tg ? ("  " + roof + " of roofline").c_str() : "");
+      }
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace hearth::cli

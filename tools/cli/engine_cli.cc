@@ -1,0 +1,52 @@
+#include "engine_cli.h"
+
+#include <chrono>
+
+#include "model/vocab_gguf.h"
+
+namespace hearth::cli {
+
+void AddEngineOptions(ArgParser& p) {
+  p.Option("model", 'm', "MODEL.gguf", "the model (required)");
+  p.Option("threads", 't', "N", "worker threads", "physical cores");
+  p.Option("ctx", 'c', "N", "context length (KV cache positions)", "min(n_ctx_train, 4096)");
+  p.Option("kv-type", 0, "TYPE", "KV cache element type: f16 or f32", "f16");
+  p.Option("batch", 'b', "N", "prefill micro-batch (tokens per forward pass)", "256");
+  p.Flag("mlock", 0, "lock the model's pages in RAM");
+}
+
+Result<EngineSetup> ParseEngineOptions(const Args& a) {
+  EngineSetup s;
+  s.model_path = a.Get("model");
+  if (s.model_path.empty()) {
+    return InvalidArgumentError("missing -m MODEL.gguf", "cli.usage");
+  }
+  HEARTH_ASSIGN_OR_RETURN(int64_t threads, a.GetInt("threads", 0, 1, 1024));
+  HEARTH_ASSIGN_OR_RETURN(int64_t ctx, a.GetInt("ctx", 0, 1, 1 << 20));
+  HEARTH_ASSIGN_OR_RETURN(int64_t batch, a.GetInt("batch", 256, 1, 8192));
+  HEARTH_ASSIGN_OR_RETURN(std::string kv, a.GetChoice("kv-type", "f16", {"f16", "f32"}));
+  s.session.n_threads = static_cast<int>(threads);
+  s.session.n_ctx = static_cast<int>(ctx);
+  s.session.n_batch = static_cast<int>(batch);
+  s.session.kv_type = *ParseKvType(kv);
+  s.load.mlock = a.Has("mlock");
+  return s;
+}
+
+Result<LoadedModel> LoadModelAndTokenizer(const EngineSetup& setup) {
+  const auto t0 = std::chrono::steady_clock::now();
+  LoadedModel out;
+  HEARTH_ASSIGN_OR_RETURN(out.model, Model::Load(setup.model_path, setup.load));
+  auto tok = LoadTokenizer(out.model->file());
+  if (!tok.ok()) return tok.status().WithContext("loading the tokenizer of '" + setup.model_path + "'");
+  out.tokenizer = std::move(tok).value();
+  if (out.tokenizer->n_vocab() != static_cast<int32_t>(out.model->hparams().n_vocab)) {
+    return InvalidArgumentError("the tokenizer's vocabulary does not match the model's output size",
+                                "model.vocab_mismatch");
+  }
+  out.load_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+}  // namespace hearth::cli

@@ -1,0 +1,33 @@
+// Options shared by the commands that run the engine (run, logits, bench):
+// model path, threads, context, KV cache type, mlock.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "args.h"
+#include "model/model.h"
+#include "model/session.h"
+#include "tokenizer/tokenizer.h"
+
+namespace hearth::cli {
+
+// Adds -m/--model, -t/--threads, -c/--ctx, --kv-type, --batch, --mlock.
+void AddEngineOptions(ArgParser& p);
+
+struct EngineSetup {
+  std::string model_path;
+  SessionOptions session;
+  ModelLoadOptions load;
+};
+Result<EngineSetup> ParseEngineOptions(const Args& a);
+
+struct LoadedModel {
+  std::shared_ptr<const Model> model;
+  std::unique_ptr<tok::Tokenizer> tokenizer;
+  double load_ms = 0;
+};
+// Loads the model and its tokenizer (from the same GGUF).
+Result<LoadedModel> LoadModelAndTokenizer(const EngineSetup& setup);
+
+}  // namespace hearth::cli
