@@ -66,7 +66,15 @@ void ThreadPool::ParallelFor(int64_t n, const Fn& fn) {
   generation_.notify_all();
   const int64_t end0 = n / n_threads_;
   if (end0 > 0) fn(0, end0, 0);
-  while (pending_.load(std::memory_order_acquire) != 0) CpuRelax();
+  // Spin, then yield: when the machine is oversubscribed a worker may be waiting
+  // for this very core.
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < kSpinRounds) {
+      CpuRelax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   job_ = nullptr;
 }
 

@@ -207,7 +207,9 @@ Result<double> GgufFile::GetDouble(std::string_view key) const {
   return GetTyped<double>(*this, key, [](const GgufValue& v) { return v.ToDouble(); });
 }
 
-Status GgufFile::Lock() { return file_ ? file_->Lock() : Status::Ok(); }
+Status GgufFile::Lock() {
+  return file_ ? file_->Lock() : Status::Ok();
+}
 
 Status GgufFile::CheckEngineSupport() const {
   for (const GgufTensorInfo& t : tensors_) {

@@ -256,12 +256,14 @@ Status GgufParser::CheckTensorLayout(GgufFile* f) {
                                  static_cast<unsigned long long>(t.info_offset)));
     }
     if (t.offset > data_bytes || t.n_bytes > data_bytes - t.offset) {
+      uint64_t abs_offset = 0;  // a huge offset must not wrap to a position inside the file
+      const bool wraps = __builtin_add_overflow(f->data_offset_, t.offset, &abs_offset);
       return Malformed("data_past_eof",
                        StrFormat("tensor '%s': data [%llu, +%llu bytes) at absolute byte offset "
-                                 "%llu extends past the end of the file (%llu bytes)",
+                                 "%s extends past the end of the file (%llu bytes)",
                                  name.c_str(), static_cast<unsigned long long>(t.offset),
                                  static_cast<unsigned long long>(t.n_bytes),
-                                 static_cast<unsigned long long>(f->data_offset_ + t.offset),
+                                 wraps ? "past 2^64" : std::to_string(abs_offset).c_str(),
                                  static_cast<unsigned long long>(size_)));
     }
     order.push_back(&t);

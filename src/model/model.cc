@@ -25,9 +25,9 @@ Result<std::shared_ptr<const Model>> Model::Load(const std::string& path,
 Status Model::Bind() {
   hp_ = ReadHParams(file_);
   if (hp_.arch != "llama" && hp_.arch != "qwen2") {
-    return UnimplementedError("architecture '" + hp_.arch +
-                                  "' is not supported yet (supported: llama, qwen2)",
-                              "model.unsupported_arch");
+    return UnimplementedError(
+        "architecture '" + hp_.arch + "' is not supported yet (supported: llama, qwen2)",
+        "model.unsupported_arch");
   }
   if (!hp_.missing.empty()) {
     return InvalidArgumentError("metadata key '" + hp_.missing[0] + "' is missing",

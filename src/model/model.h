@@ -49,7 +49,7 @@ class Model {
   const Matrix& token_embd() const { return token_embd_; }  // [n_vocab] rows of n_embd
   const std::vector<LayerWeights>& layers() const { return layers_; }
   const float* output_norm() const { return output_norm_; }
-  const Matrix& output() const { return output_; }  // token_embd when tied
+  const Matrix& output() const { return output_; }             // token_embd when tied
   const float* rope_factors() const { return rope_factors_; }  // [rope_dims/2] or null
   uint64_t weight_bytes() const { return weight_bytes_; }
 

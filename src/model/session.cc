@@ -83,7 +83,8 @@ Session::Session(std::shared_ptr<const Model> model, KvCache kv, const SessionOp
     max_row = std::max(max_row, kernels::ActivationRowBytes(m.type, m.n_in));
   };
   for (const LayerWeights& L : model_->layers()) {
-    for (const Matrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) consider(*m);
+    for (const Matrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
+      consider(*m);
   }
   consider(model_->output());
   xq_.resize(nb * max_row + 64);
@@ -162,13 +163,15 @@ Status Session::EvalBatch(const int32_t* tokens, int n, int first_out, float* lo
   // Embeddings: x[t] = token_embd[tokens[t]].
   const Matrix& emb = m.token_embd();
   for (int t = 0; t < n; ++t) {
-    HEARTH_RETURN_IF_ERROR(DequantizeRowRef(emb.type, emb.data + static_cast<size_t>(tokens[t]) * emb.row_bytes,
-                                            e, x_.data() + static_cast<size_t>(t) * e));
+    HEARTH_RETURN_IF_ERROR(
+        DequantizeRowRef(emb.type, emb.data + static_cast<size_t>(tokens[t]) * emb.row_bytes, e,
+                         x_.data() + static_cast<size_t>(t) * e));
   }
   for (size_t l = 0; l < m.layers().size(); ++l) {
     const LayerWeights& L = m.layers()[l];
     pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
-      for (int64_t t = b; t < end; ++t) RmsNorm(x_.data() + t * e, L.attn_norm, eps, e, xn_.data() + t * e);
+      for (int64_t t = b; t < end; ++t)
+        RmsNorm(x_.data() + t * e, L.attn_norm, eps, e, xn_.data() + t * e);
     });
     MatMul(L.wq, xn_.data(), e, n, q_.data(), q_dim);
     MatMul(L.wk, xn_.data(), e, n, k_.data(), kv_dim);
@@ -183,7 +186,8 @@ Status Session::EvalBatch(const int32_t* tokens, int n, int first_out, float* lo
           for (int i = 0; i < kv_dim; ++i) k[i] += L.bk[i], v[i] += L.bv[i];
         }
         const int pos = pos_ + static_cast<int>(t);
-        Rope(q, static_cast<int>(hp.n_head), hd, static_cast<int>(hp.rope_dims), pos, hp, m.rope_factors());
+        Rope(q, static_cast<int>(hp.n_head), hd, static_cast<int>(hp.rope_dims), pos, hp,
+             m.rope_factors());
         Rope(k, static_cast<int>(hp.n_head_kv), hd, static_cast<int>(hp.rope_dims), pos, hp,
              m.rope_factors());
         StoreKv(k, kv_dim, kv_.type(), kv_.k(static_cast<int>(l), pos));
@@ -235,9 +239,9 @@ Status Session::Eval(std::span<const int32_t> tokens, bool all_logits, std::vect
   const int n = static_cast<int>(tokens.size());
   if (n == 0) return InvalidArgumentError("Eval of an empty batch");
   if (pos_ + n > kv_.n_ctx()) {
-    return OutOfRangeError(StrFormat("%d tokens at position %d exceed the context of %d", n, pos_,
-                                     kv_.n_ctx()),
-                           "prompt_too_long");
+    return OutOfRangeError(
+        StrFormat("%d tokens at position %d exceed the context of %d", n, pos_, kv_.n_ctx()),
+        "prompt_too_long");
   }
   for (int32_t t : tokens) {
     if (t < 0 || static_cast<uint64_t>(t) >= hp.n_vocab) {

@@ -73,7 +73,9 @@ TEST(GgufWriterTest, ReplacingAKeyKeepsItsPosition) {
   w.SetUint32("a", 1);
   w.SetUint32("b", 2);
   w.SetString("a", "now a string");
-  auto f = GgufFile::Parse(Bytes(*w.WriteToString()));
+  auto bytes = w.WriteToString();  // must outlive the parsed views
+  ASSERT_TRUE(bytes.ok());
+  auto f = GgufFile::Parse(Bytes(*bytes));
   ASSERT_TRUE(f.ok());
   ASSERT_EQ(f->metadata().size(), 2u);
   EXPECT_EQ(f->metadata()[0].key, "a");

@@ -20,7 +20,9 @@ constexpr uint64_t kAlign = 64;  // general.alignment of the base file
 constexpr uint64_t k2Pow62 = uint64_t{1} << 62;
 constexpr uint64_t kU64Max = ~uint64_t{0};
 
-std::string U(uint64_t v) { return std::to_string(v); }
+std::string U(uint64_t v) {
+  return std::to_string(v);
+}
 
 // Little-endian encoder for hand-made structures the writer cannot express.
 class Enc {
@@ -143,9 +145,7 @@ class Base {
   }
 
   const GgufTensorInfo& T(std::string_view name) const { return *file.FindTensor(name); }
-  uint64_t NDimsAt(std::string_view name) const {
-    return T(name).info_offset + 8 + name.size();
-  }
+  uint64_t NDimsAt(std::string_view name) const { return T(name).info_offset + 8 + name.size(); }
   uint64_t DimAt(std::string_view name, int d) const { return NDimsAt(name) + 4 + 8 * d; }
   uint64_t TTypeAt(std::string_view name) const { return DimAt(name, T(name).n_dims); }
   uint64_t OffsetAt(std::string_view name) const { return TTypeAt(name) + 4; }
@@ -220,8 +220,7 @@ void AddMutations(const Base& b, std::vector<MalformedCase>* out) {
   add("array-length-max-nested", b.With<uint64_t>(nested + 4, kU64Max), "count_too_large",
       "key 'test.nested': array of " + U(kU64Max) + " arr elements at byte offset " + U(nested));
   add("inner-array-length-2pow62", b.With<uint64_t>(inner0 + 4, k2Pow62), "count_too_large",
-      "key 'test.nested[0]': array of " + U(k2Pow62) + " i32 elements at byte offset " +
-          U(inner0));
+      "key 'test.nested[0]': array of " + U(k2Pow62) + " i32 elements at byte offset " + U(inner0));
 
   // Strings longer than the rest of the file.
   const uint64_t u8_key = b.KeyAt("test.u8");
@@ -239,8 +238,7 @@ void AddMutations(const Base& b, std::vector<MalformedCase>* out) {
           U(one_past) + ", past the end of the file (" + U(one_past - 1) + " bytes remain)");
   const GgufValue& tok = *b.file.Find("tokenizer.ggml.tokens");
   const uint64_t tok1 = b.StringElementAt(tokens, tok, 1);
-  add("array-element-length-past-eof", b.With<uint64_t>(tok1, uint64_t{1} << 33),
-      "string_past_eof",
+  add("array-element-length-past-eof", b.With<uint64_t>(tok1, uint64_t{1} << 33), "string_past_eof",
       "element 1 of key 'tokenizer.ggml.tokens' at byte offset " + U(tok1) +
           " has length 8589934592");
   add("nested-element-length-past-eof", b.With<uint64_t>(inner1 + 12, uint64_t{1} << 33),
@@ -256,8 +254,7 @@ void AddMutations(const Base& b, std::vector<MalformedCase>* out) {
   add("value-type-13", b.With<uint32_t>(b.TypeAt("test.u8"), 13), "bad_value_type",
       "key 'test.u8': unknown value type 13 at byte offset " + U(b.TypeAt("test.u8")));
   add("value-type-max", b.With<uint32_t>(b.TypeAt("test.bool"), 0xffffffffu), "bad_value_type",
-      "key 'test.bool': unknown value type 4294967295 at byte offset " +
-          U(b.TypeAt("test.bool")));
+      "key 'test.bool': unknown value type 4294967295 at byte offset " + U(b.TypeAt("test.bool")));
   add("array-type-13", b.With<uint32_t>(tokens, 13), "bad_value_type",
       "key 'tokenizer.ggml.tokens': unknown array element type 13 at byte offset " + U(tokens));
   add("nested-array-type-99", b.With<uint32_t>(inner1, 99), "bad_value_type",
@@ -267,19 +264,20 @@ void AddMutations(const Base& b, std::vector<MalformedCase>* out) {
       "key 'test.nested[0][0][0][0][0][0][0][0]': arrays nested deeper than 8 at byte offset " +
           U(nested + 8 * 12));
   const uint64_t f64_key = b.KeyAt("test.f64");
-  add("duplicate-key", b.WithText(f64_key + 8, "test.f32"),
-      "duplicate_key", "duplicate metadata key 'test.f32' at byte offset " + U(f64_key));
+  add("duplicate-key", b.WithText(f64_key + 8, "test.f32"), "duplicate_key",
+      "duplicate metadata key 'test.f32' at byte offset " + U(f64_key));
 
   // general.alignment.
   const uint64_t align_type = b.TypeAt("general.alignment");
+  const std::string align_key = " (key at byte offset " + U(b.KeyAt("general.alignment")) + ")";
   add("alignment-0", b.With<uint32_t>(align_type + 4, 0), "bad_alignment",
-      "general.alignment is 0; it must be a power of two");
+      "general.alignment is 0; it must be a power of two" + align_key);
   add("alignment-3", b.With<uint32_t>(align_type + 4, 3), "bad_alignment",
-      "general.alignment is 3; it must be a power of two");
+      "general.alignment is 3; it must be a power of two" + align_key);
   add("alignment-i32", b.With<uint32_t>(align_type, 5), "bad_alignment",
-      "general.alignment must be u32, got i32");
+      "general.alignment must be u32, got i32" + align_key);
   add("alignment-u64", b.Splice(align_type, align_type + 8, Enc().U32(10).U64(kAlign).out),
-      "bad_alignment", "general.alignment must be u32, got u64");
+      "bad_alignment", "general.alignment must be u32, got u64" + align_key);
 
   // Tensor infos.
   const std::string f32 = "tensor 'blk.0.f32' (#0)", f16 = "tensor 'blk.0.f16' (#1)";
@@ -314,15 +312,17 @@ void AddMutations(const Base& b, std::vector<MalformedCase>* out) {
   const uint64_t q8_info = b.T("blk.0.q80").info_offset;
   add("q8_0-row-33", b.With<uint64_t>(b.DimAt("blk.0.q80", 0), 33), "bad_block_multiple",
       "tensor 'blk.0.q80' (#2): row length 33 is not a multiple of the Q8_0 block size 32 (info "
-      "at byte offset " + U(q8_info) + ")");
-  add("duplicate-tensor", b.WithText(q8_info + 8, "blk.0.f16"),
-      "duplicate_tensor", "duplicate tensor name 'blk.0.f16' at byte offset " + U(q8_info));
+      "at byte offset " +
+          U(q8_info) + ")");
+  add("duplicate-tensor", b.WithText(q8_info + 8, "blk.0.f16"), "duplicate_tensor",
+      "duplicate tensor name 'blk.0.f16' at byte offset " + U(q8_info));
 
   // Tensor data placement.
   const uint64_t f16_off = b.OffsetAt("blk.0.f16"), q8_off = b.OffsetAt("blk.0.q80");
   add("misaligned-offset-65", b.With<uint64_t>(f16_off, 65), "misaligned_tensor",
       "tensor 'blk.0.f16': data offset 65 is not a multiple of the alignment 64 (info at byte "
-      "offset " + U(f16_info) + ")");
+      "offset " +
+          U(f16_info) + ")");
   add("misaligned-offset-32", b.With<uint64_t>(f16_off, 32), "misaligned_tensor",
       "tensor 'blk.0.f16': data offset 32 is not a multiple of the alignment 64");
   add("data-offset-past-eof", b.With<uint64_t>(q8_off, 65536), "data_past_eof",
@@ -332,15 +332,18 @@ void AddMutations(const Base& b, std::vector<MalformedCase>* out) {
       "tensor 'blk.0.q80': data [192, +68 bytes) at absolute byte offset " + U(data + 192) +
           " extends past the end of the file (" + size + " bytes)");
   add("data-offset-huge", b.With<uint64_t>(q8_off, kU64Max - 63), "data_past_eof",
-      "tensor 'blk.0.q80': data [" + U(kU64Max - 63) + ", +68 bytes)");
+      "tensor 'blk.0.q80': data [" + U(kU64Max - 63) +
+          ", +68 bytes) at absolute byte offset past 2^64 extends past the end of the file");
   add("tensor-larger-than-file", dims(4, uint64_t{1} << 20), "data_past_eof",
       "tensor 'blk.0.f32': data [0, +16777216 bytes)");
   add("overlap-same-offset", b.With<uint64_t>(f16_off, 0), "tensor_overlap",
       "tensor 'blk.0.f32' (data offset 0, 32 bytes) overlaps tensor 'blk.0.f16' (data offset 0) "
-      "at absolute byte offset " + U(data));
+      "at absolute byte offset " +
+          U(data));
   add("overlap-partial", b.With<uint64_t>(f16_off, 192), "tensor_overlap",
       "tensor 'blk.0.q80' (data offset 128, 68 bytes) overlaps tensor 'blk.0.f16' (data offset "
-      "192) at absolute byte offset " + U(data + 192));
+      "192) at absolute byte offset " +
+          U(data + 192));
   // blk.0.f32 becomes empty ([4, 0]) and sits at 192, between blk.0.q80 and blk.0.f16 in
   // offset order: the overlap of those two must still be found.
   std::string hidden = b.With<uint64_t>(f16_off, 192);
@@ -348,12 +351,34 @@ void AddMutations(const Base& b, std::vector<MalformedCase>* out) {
   hidden = b.With<uint64_t>(b.OffsetAt("blk.0.f32"), 192, hidden);
   add("overlap-behind-empty-tensor", hidden, "tensor_overlap",
       "tensor 'blk.0.q80' (data offset 128, 68 bytes) overlaps tensor 'blk.0.f16' (data offset "
-      "192) at absolute byte offset " + U(data + 192));
+      "192) at absolute byte offset " +
+          U(data + 192));
+}
+
+// One small tensor of each of many types (zero bytes), one of them 4-D and one
+// (Q2_K) that the engine cannot compute.
+Result<std::string> WriteManyTypes() {
+  GgufWriter w;
+  w.SetString("general.architecture", "llama");
+  const GgmlType types[] = {GgmlType::kF32,    GgmlType::kF16,  GgmlType::kBF16, GgmlType::kQ4_0,
+                            GgmlType::kQ4_1,   GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0,
+                            GgmlType::kQ4_K,   GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kI8,
+                            GgmlType::kIQ4_NL, GgmlType::kQ2_K};
+  for (GgmlType type : types) {
+    const GgmlTypeInfo& info = GetGgmlTypeInfo(type);
+    const uint64_t ne[] = {info.block_size, 1, 2, 1};
+    const size_t rank = type == GgmlType::kQ8_0 ? 4 : 1;
+    HEARTH_RETURN_IF_ERROR(
+        w.AddTensor("t." + std::string(info.name), type, std::span<const uint64_t>(ne, rank), {}));
+  }
+  return w.WriteToString();
 }
 
 }  // namespace
 
-Result<std::string> BuildBaseGguf() { return WriteBase({}); }
+Result<std::string> BuildBaseGguf() {
+  return WriteBase({});
+}
 
 Result<std::vector<MalformedCase>> BuildMalformedCorpus() {
   HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<Base> base, Base::Build());
@@ -377,6 +402,8 @@ Result<std::vector<NamedFile>> BuildValidVariants() {
   out.push_back({"alignment-1.gguf", align1});
   HEARTH_ASSIGN_OR_RETURN(std::string deep, WriteBase({.nesting = 8}));
   out.push_back({"nesting-depth-8.gguf", deep});
+  HEARTH_ASSIGN_OR_RETURN(std::string many, WriteManyTypes());
+  out.push_back({"many-types.gguf", many});
   const GgufTensorInfo& q8 = b.T("blk.0.q80");
   out.push_back({"no-trailing-padding.gguf",
                  b.bytes.substr(0, b.file.data_offset() + q8.offset + q8.n_bytes)});
@@ -403,10 +430,14 @@ Result<std::vector<NamedFile>> BuildValidVariants() {
 }
 
 std::vector<std::string_view> FuzzSeedMalformedNames() {
-  return {"nesting-depth-9.gguf",         "overlap-behind-empty-tensor.gguf",
-          "duplicate-key.gguf",           "tensor-type-31-removed.gguf",
-          "q8_0-row-33.gguf",             "alignment-u64.gguf",
-          "array-length-2pow62-str.gguf", "truncated-in-data.blk.0.q80.gguf"};
+  return {"nesting-depth-9.gguf",
+          "overlap-behind-empty-tensor.gguf",
+          "duplicate-key.gguf",
+          "tensor-type-31-removed.gguf",
+          "q8_0-row-33.gguf",
+          "alignment-u64.gguf",
+          "array-length-2pow62-str.gguf",
+          "truncated-in-data.blk.0.q80.gguf"};
 }
 
 std::string FormatExpectedIndex(const std::vector<MalformedCase>& cases) {
@@ -425,8 +456,8 @@ Result<std::vector<IndexEntry>> ParseExpectedIndex(std::string_view text) {
     if (line.empty() || line[0] == '#') continue;
     std::vector<std::string_view> cols = StrSplit(line, '\t');
     if (cols.size() != 3 || cols[0].empty() || cols[1].empty() || cols[2].empty()) {
-      return InvalidArgumentError(StrFormat("%s line %zu: expected 3 tab-separated fields",
-                                            kExpectedIndexName, line_no));
+      return InvalidArgumentError(
+          StrFormat("%s line %zu: expected 3 tab-separated fields", kExpectedIndexName, line_no));
     }
     out.push_back({std::string(cols[0]), std::string(cols[1]), std::string(cols[2])});
   }

@@ -3,7 +3,12 @@
 // cuts and byte flips over the base file never crash the reader.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <new>
 #include <set>
 #include <span>
 #include <string>
@@ -15,9 +20,38 @@
 #include "testing/test_paths.h"
 
 namespace hearth::testing {
+// The largest single allocation since the last reset, to check that counts in a
+// file do not size allocations before the entries they count are parsed.
+std::atomic<size_t> g_largest_allocation{0};
+}  // namespace hearth::testing
+
+// Counts every allocation of this test binary (gtest's included); aborts when out
+// of memory, as Hearth throws nothing.
+
+void* operator new(size_t n) {
+  size_t seen = hearth::testing::g_largest_allocation.load(std::memory_order_relaxed);
+  while (n > seen && !hearth::testing::g_largest_allocation.compare_exchange_weak(seen, n)) {
+  }
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  std::abort();
+}
+// malloc/free pairs are consistent here; GCC flags the free() in a replaced delete.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
+
+namespace hearth::testing {
 namespace {
 
-std::string CorpusDir() { return SourceDir() + "/tests/data/malformed"; }
+std::string CorpusDir() {
+  return SourceDir() + "/tests/data/malformed";
+}
 
 std::span<const uint8_t> AsBytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -90,12 +124,27 @@ TEST(MalformedCorpusTest, CoversEveryErrorKind) {
   ASSERT_TRUE(cases.ok()) << cases.status().ToString();
   std::set<std::string> reasons;
   for (const MalformedCase& c : *cases) reasons.insert(c.reason);
-  for (const char* kind :
-       {"empty", "bad_magic", "big_endian", "unsupported_version", "truncated", "count_too_large",
-        "string_past_eof", "bad_value_type", "nesting_too_deep", "duplicate_key", "bad_alignment",
-        "bad_n_dims", "bad_dims", "bad_tensor_type", "removed_tensor_type", "shape_overflow",
-        "bad_block_multiple", "duplicate_tensor", "misaligned_tensor", "data_past_eof",
-        "tensor_overlap"}) {
+  for (const char* kind : {"empty",
+                           "bad_magic",
+                           "big_endian",
+                           "unsupported_version",
+                           "truncated",
+                           "count_too_large",
+                           "string_past_eof",
+                           "bad_value_type",
+                           "nesting_too_deep",
+                           "duplicate_key",
+                           "bad_alignment",
+                           "bad_n_dims",
+                           "bad_dims",
+                           "bad_tensor_type",
+                           "removed_tensor_type",
+                           "shape_overflow",
+                           "bad_block_multiple",
+                           "duplicate_tensor",
+                           "misaligned_tensor",
+                           "data_past_eof",
+                           "tensor_overlap"}) {
     EXPECT_EQ(reasons.count(std::string("gguf.") + kind), 1u) << kind;
   }
 }
@@ -172,6 +221,71 @@ TEST(MalformedCorpusTest, SingleByteCorruptionsFailCleanly) {
       }
     }
   }
+}
+
+template <typename T>
+void Put(std::string* s, T v) {
+  s->append(reinterpret_cast<const char*>(&v), sizeof(T));
+}
+
+std::string Header(uint64_t n_tensors, uint64_t n_kv) {
+  std::string s;
+  Put<uint32_t>(&s, kGgufMagic);
+  Put<uint32_t>(&s, 3);
+  Put<uint64_t>(&s, n_tensors);
+  Put<uint64_t>(&s, n_kv);
+  return s;
+}
+
+// Regression: the reader sized its metadata, tensor and nested-array vectors from
+// the counts in the file, about 10x (nested arrays: up to 70x) the file size
+// before reading a single entry, so a corrupt count in a multi-GB model asked
+// for tens of GB.
+TEST(GgufReaderRegressionTest, CountsDoNotSizeAllocationsUpFront) {
+  constexpr size_t kSize = 8 << 20;
+  std::string claims_many_kvs = Header(0, (kSize - 24) / 13);  // then zeros: duplicate empty keys
+  claims_many_kvs.resize(kSize, '\0');
+  std::string claims_many_tensors = Header((kSize - 24) / 32, 0);  // then zeros: 0 dimensions
+  claims_many_tensors.resize(kSize, '\0');
+  std::string claims_many_arrays = Header(0, 1);
+  Put<uint64_t>(&claims_many_arrays, 1);
+  claims_many_arrays += "k";
+  Put<uint32_t>(&claims_many_arrays, 9);
+  for (int depth = 0; depth < 8; ++depth) {
+    Put<uint32_t>(&claims_many_arrays, 9);
+    Put<uint64_t>(&claims_many_arrays, (kSize - claims_many_arrays.size()) / 16);
+  }
+  claims_many_arrays.resize(kSize, '\xff');
+  for (const std::string* bytes : {&claims_many_kvs, &claims_many_tensors, &claims_many_arrays}) {
+    g_largest_allocation = 0;
+    auto f = GgufFile::Parse(AsBytes(*bytes));
+    const size_t largest = g_largest_allocation;
+    EXPECT_FALSE(f.ok());
+    EXPECT_EQ(f.status().code(), StatusCode::kDataLoss) << f.status().ToString();
+    EXPECT_LT(largest, size_t{1} << 20) << f.status().ToString();
+  }
+}
+
+// Regression: every array element's description copied the whole key, so a long
+// key over a long array took time quadratic in the file size (a 512 KiB file
+// took 13 s to parse, a few MB would take hours).
+TEST(GgufReaderRegressionTest, LongKeyOverLongArrayParsesInLinearTime) {
+  constexpr size_t kKeyBytes = 1 << 20, kElements = 1 << 17;
+  std::string s = Header(0, 1);
+  Put<uint64_t>(&s, kKeyBytes);
+  s.append(kKeyBytes, 'k');
+  Put<uint32_t>(&s, 9);  // array
+  Put<uint32_t>(&s, 8);  // of strings
+  Put<uint64_t>(&s, kElements);
+  for (size_t i = 0; i < kElements; ++i) Put<uint64_t>(&s, 0);  // all empty
+  const auto start = std::chrono::steady_clock::now();
+  auto f = GgufFile::Parse(AsBytes(s));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->metadata()[0].value.size(), kElements);
+  // Linear: milliseconds (under ASan well under a second); quadratic: many minutes.
+  EXPECT_LT(seconds, 10.0);
 }
 
 }  // namespace

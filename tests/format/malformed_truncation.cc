@@ -22,11 +22,13 @@
 namespace hearth::testing {
 namespace {
 
-constexpr uint64_t kCountsEnd = 24;          // magic, version, tensor count, metadata count
-constexpr uint64_t kMinKvBytes = 13;         // empty key, type, one-byte value
+constexpr uint64_t kCountsEnd = 24;           // magic, version, tensor count, metadata count
+constexpr uint64_t kMinKvBytes = 13;          // empty key, type, one-byte value
 constexpr uint64_t kMinTensorInfoBytes = 32;  // empty name, n_dims, one dim, type, offset
 
-std::string U(uint64_t v) { return std::to_string(v); }
+std::string U(uint64_t v) {
+  return std::to_string(v);
+}
 
 struct Expect {
   std::string reason;
@@ -55,8 +57,8 @@ struct Field {
   uint64_t begin = 0;
   uint64_t end = 0;
   Check check = Check::kRead;
-  std::string what;     // the reader's description of the item
-  uint64_t anchor = 0;  // kString: where the string's length field starts
+  std::string what;                // the reader's description of the item
+  uint64_t anchor = 0;             // kString: where the string's length field starts
   std::vector<ArrayCheck> arrays;  // enclosing arrays, outermost first
   std::function<Expect(uint64_t cut)> special;
 };
@@ -72,8 +74,14 @@ class Layout {
   }
   void String(std::string label, uint64_t len_at, uint64_t len, std::string what,
               const std::vector<ArrayCheck>& arrays = {}) {
-    Add({std::move(label), len_at + 8, len_at + 8 + len, Check::kString, std::move(what), len_at,
-         arrays, {}});
+    Add({std::move(label),
+         len_at + 8,
+         len_at + 8 + len,
+         Check::kString,
+         std::move(what),
+         len_at,
+         arrays,
+         {}});
   }
   // Adds the fields of a value body (after its type id) at `pos`; returns its end.
   uint64_t AddValue(const GgufValue& v, const std::string& key, const std::string& label,
@@ -128,8 +136,7 @@ Layout DescribeLayout(const GgufFile& f) {
   Layout l;
   l.Add({"magic", 0, 4, Check::kSpecial, "", 0, {}, [](uint64_t cut) -> Expect {
            return {"gguf.bad_magic", "magic at byte offset 0 is '" +
-                                         std::string("GGUF").substr(0, cut) +
-                                         "', expected 'GGUF'"};
+                                         std::string("GGUF").substr(0, cut) + "', expected 'GGUF'"};
          }});
   l.Read("version", 4, 4, "version");
   l.Read("tensor-count", 8, 8, "tensor count");
@@ -170,18 +177,23 @@ Layout DescribeLayout(const GgufFile& f) {
     const uint64_t have = cut - data;
     for (const GgufTensorInfo& t : f.tensors()) {
       if (t.offset > have || t.n_bytes > have - t.offset) {
-        return {"gguf.data_past_eof", "tensor '" + std::string(t.name) + "': data [" +
-                                          U(t.offset) + ", +" + U(t.n_bytes) +
-                                          " bytes) at absolute byte offset " +
-                                          U(data + t.offset) + " extends past the end of the file (" +
-                                          U(cut) + " bytes)"};
+        return {"gguf.data_past_eof",
+                "tensor '" + std::string(t.name) + "': data [" + U(t.offset) + ", +" +
+                    U(t.n_bytes) + " bytes) at absolute byte offset " + U(data + t.offset) +
+                    " extends past the end of the file (" + U(cut) + " bytes)"};
       }
     }
     return {"", ""};
   };
   for (const GgufTensorInfo& t : f.tensors()) {
-    l.Add({"data." + std::string(t.name), data + t.offset, data + t.offset + t.n_bytes,
-           Check::kSpecial, "", 0, {}, data_error});
+    l.Add({"data." + std::string(t.name),
+           data + t.offset,
+           data + t.offset + t.n_bytes,
+           Check::kSpecial,
+           "",
+           0,
+           {},
+           data_error});
   }
   return l;
 }
@@ -217,9 +229,10 @@ Expect ExpectCut(const Field& field, uint64_t cut, const GgufFile& f) {
     case Check::kString:
       return {"gguf.string_past_eof", field.what + " at byte offset " + U(field.anchor) +
                                           " has length " + U(field.end - field.begin) +
-                                          ", past the end of the file (" +
-                                          U(cut - field.begin) + " bytes remain)"};
-    default: return {"", ""};  // the array check above always fires first
+                                          ", past the end of the file (" + U(cut - field.begin) +
+                                          " bytes remain)"};
+    default:
+      return {"", ""};  // the array check above always fires first
   }
 }
 

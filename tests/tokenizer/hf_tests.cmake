@@ -1,1 +1,2 @@
 hearth_add_test(hf_tokenizer_test SOURCES tokenizer/hf_tokenizer_test.cc LIBS hearth_tokenizer LABELS golden)
+hearth_add_test(tokenizer_robustness_test SOURCES tokenizer/robustness_test.cc LIBS hearth_model LABELS slow)

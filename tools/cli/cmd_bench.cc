@@ -69,7 +69,8 @@ int RunBench(int argc, char** argv) {
   p.Option("repetitions", 'r', "N", "timed repetitions per test", "5");
   p.Flag("json", 0, "one JSON object per line and test");
   p.Flag("md", 0, "a markdown table");
-  p.Epilog("Example:\n  hearth bench -m tinyllama-q4_0.gguf -p 128,512 -n 128 --thread-list 1,2 --json");
+  p.Epilog(
+      "Example:\n  hearth bench -m tinyllama-q4_0.gguf -p 128,512 -n 128 --thread-list 1,2 --json");
   auto args = p.Parse(argc, argv);
   if (!args.ok()) return ReportError("bench", args.status());
   if (args->help) {
@@ -93,7 +94,8 @@ int RunBench(int argc, char** argv) {
   auto model = Model::Load(setup->model_path, setup->load);
   if (!model.ok()) return ReportError("bench", model.status());
   const std::string model_name = setup->model_path.substr(setup->model_path.rfind('/') + 1);
-  const int max_threads = static_cast<int>(*std::max_element(thread_list->begin(), thread_list->end()));
+  const int max_threads =
+      static_cast<int>(*std::max_element(thread_list->begin(), thread_list->end()));
   const double machine_bw = MeasureReadBandwidthGBs(max_threads, 0.5);
   const uint64_t bytes_per_token = BytesPerToken(**model);
 
@@ -141,7 +143,8 @@ int RunBench(int argc, char** argv) {
             w.Key("bytes_per_token"), w.Uint(bytes_per_token);
             w.Key("bandwidth_gb_per_s"), w.Double(r.bandwidth_gbs);
             w.Key("machine_bandwidth_gb_per_s"), w.Double(machine_bw);
-            w.Key("roofline_percent"), w.Double(machine_bw > 0 ? 100 * r.bandwidth_gbs / machine_bw : 0);
+            w.Key("roofline_percent"),
+                w.Double(machine_bw > 0 ? 100 * r.bandwidth_gbs / machine_bw : 0);
           }
           w.EndObject();
           std::printf("%s\n", w.str().c_str());
@@ -153,24 +156,26 @@ int RunBench(int argc, char** argv) {
   }
   if (!as_json) {
     if (as_md) {
-      std::printf("| model | test | threads | tok/s (median) | min | max | GB/s | roofline |\n"
-                  "|---|---|---:|---:|---:|---:|---:|---:|\n");
+      std::printf(
+          "| model | test | threads | tok/s (median) | min | max | GB/s | roofline |\n"
+          "|---|---|---:|---:|---:|---:|---:|---:|\n");
     } else {
-      std::printf("model %s (%s weights), %s, machine read bandwidth %.1f GB/s\n", model_name.c_str(),
-                  HumanBytes((*model)->weight_bytes()).c_str(),
+      std::printf("model %s (%s weights), %s, machine read bandwidth %.1f GB/s\n",
+                  model_name.c_str(), HumanBytes((*model)->weight_bytes()).c_str(),
                   kernels::IsaName(kernels::ActiveIsa()), machine_bw);
     }
     for (const BenchResult& r : results) {
       const bool tg = r.test[0] == 't';
       std::string bw = tg ? StrFormat("%.1f", r.bandwidth_gbs) : "";
-      std::string roof = tg && machine_bw > 0 ? StrFormat("%.0f%%", 100 * r.bandwidth_gbs / machine_bw) : "";
+      std::string roof =
+          tg && machine_bw > 0 ? StrFormat("%.0f%%", 100 * r.bandwidth_gbs / machine_bw) : "";
       if (as_md) {
         std::printf("| %s | %s | %d | %.2f | %.2f | %.2f | %s | %s |\n", model_name.c_str(),
                     r.test.c_str(), r.threads, r.median, r.min, r.max, bw.c_str(), roof.c_str());
       } else {
         std::printf("  %-7s %2d threads  %9.2f tok/s  (min %.2f, max %.2f)%s%s\n", r.test.c_str(),
-                    r.threads, r.median, r.min, r.max,
-                    tg ? ("  " + bw + " GB/s").c_str() : "", tg ? ("  " + roof + " of roofline").c_str() : "");
+                    r.threads, r.median, r.min, r.max, tg ? ("  " + bw + " GB/s").c_str() : "",
+                    tg ? ("  " + roof + " of roofline").c_str() : "");
       }
     }
   }

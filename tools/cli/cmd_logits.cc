@@ -21,7 +21,8 @@ int RunLogits(int argc, char** argv) {
   p.Option("file", 'f', "FILE", "read the prompt from a file");
   p.Option("output", 'o', "OUT.f32", "where to write the logits (required)");
   p.Option("json", 0, "META.json", "also write the prompt ids and shapes as JSON");
-  p.Epilog("Example:\n  hearth logits -m model.gguf -p \"Once upon a time\" -o once.f32 --kv-type f32");
+  p.Epilog(
+      "Example:\n  hearth logits -m model.gguf -p \"Once upon a time\" -o once.f32 --kv-type f32");
   auto args = p.Parse(argc, argv);
   if (!args.ok()) return ReportError("logits", args.status());
   if (args->help) {
@@ -31,7 +32,8 @@ int RunLogits(int argc, char** argv) {
   auto setup = ParseEngineOptions(*args);
   if (!setup.ok()) return ReportError("logits", setup.status());
   const std::string out_path = args->Get("output");
-  if (out_path.empty()) return ReportError("logits", InvalidArgumentError("missing -o OUT.f32", "cli.usage"));
+  if (out_path.empty())
+    return ReportError("logits", InvalidArgumentError("missing -o OUT.f32", "cli.usage"));
   std::string prompt = args->Get("prompt");
   if (args->Has("file")) {
     auto r = ReadFileToString(args->Get("file"));

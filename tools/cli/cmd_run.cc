@@ -39,9 +39,10 @@ int32_t Sample(const std::vector<float>& logits, double temp, std::mt19937_64& r
 }  // namespace
 
 int RunRun(int argc, char** argv) {
-  ArgParser p("hearth run",
-              "Generate text from a prompt with a GGUF model. Text streams to stdout; a summary\n"
-              "(load time, prefill and decode speed, TTFT, peak RSS, ISA, KV bytes) goes to stderr.");
+  ArgParser p(
+      "hearth run",
+      "Generate text from a prompt with a GGUF model. Text streams to stdout; a summary\n"
+      "(load time, prefill and decode speed, TTFT, peak RSS, ISA, KV bytes) goes to stderr.");
   AddEngineOptions(p);
   p.Option("prompt", 'p', "TEXT", "the prompt (or --file)");
   p.Option("file", 'f', "FILE", "read the prompt from a file");
@@ -85,10 +86,11 @@ int RunRun(int argc, char** argv) {
   if (!session.ok()) return ReportError("run", session.status());
   Session& s = **session;
   if (static_cast<int64_t>(ids.size()) + *n_predict > s.n_ctx()) {
-    return ReportError("run", OutOfRangeError(StrFormat("prompt (%zu tokens) + -n %lld exceeds the "
-                                                        "context of %d (raise --ctx)",
-                                                        ids.size(), (long long)*n_predict, s.n_ctx()),
-                                              "prompt_too_long"));
+    return ReportError("run",
+                       OutOfRangeError(StrFormat("prompt (%zu tokens) + -n %lld exceeds the "
+                                                 "context of %d (raise --ctx)",
+                                                 ids.size(), (long long)*n_predict, s.n_ctx()),
+                                       "prompt_too_long"));
   }
 
   std::mt19937_64 rng(static_cast<uint64_t>(*seed));

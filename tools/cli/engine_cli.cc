@@ -38,7 +38,8 @@ Result<LoadedModel> LoadModelAndTokenizer(const EngineSetup& setup) {
   LoadedModel out;
   HEARTH_ASSIGN_OR_RETURN(out.model, Model::Load(setup.model_path, setup.load));
   auto tok = LoadTokenizer(out.model->file());
-  if (!tok.ok()) return tok.status().WithContext("loading the tokenizer of '" + setup.model_path + "'");
+  if (!tok.ok())
+    return tok.status().WithContext("loading the tokenizer of '" + setup.model_path + "'");
   out.tokenizer = std::move(tok).value();
   if (out.tokenizer->n_vocab() != static_cast<int32_t>(out.model->hparams().n_vocab)) {
     return InvalidArgumentError("the tokenizer's vocabulary does not match the model's output size",

@@ -1,0 +1,143 @@
+// Black-box tests of the engine commands: run, logits, bench, tokenize.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "base/json.h"
+#include "base/mapped_file.h"
+#include "base/strings.h"
+#include "testing/golden.h"
+#include "testing/test_paths.h"
+
+namespace hearth {
+namespace {
+
+using testing::RunCommand;
+
+std::string Hearth() {
+  return testing::HearthBinary();
+}
+std::string Aidreams() {
+  return testing::SharedDir() + "/models/aidreams260K/aidreams260K-f32.gguf";
+}
+
+TEST(EngineCliTest, RunReproducesTheReferenceGreedyContinuation) {
+  HEARTH_REQUIRE_SHARED();
+  // shared/testdata/refs: llama-server's greedy continuation of "I dreamed" (64 tokens).
+  auto ref_text = ReadFileToString(testing::SharedDir() +
+                                   "/testdata/refs/aidreams260K-f32-greedy-I_dreamed.json");
+  ASSERT_TRUE(ref_text.ok());
+  auto ref = json::Parse(*ref_text);
+  ASSERT_TRUE(ref.ok());
+  const std::string expected = ref->Find("content")->as_string();
+  auto r = RunCommand(Hearth() + " run -m " + Aidreams() + " -p 'I dreamed' -n 64 --temp 0 " +
+                      "--stats json 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, expected + "\n");
+  // The JSON summary on stderr.
+  auto s = RunCommand(Hearth() + " run -m " + Aidreams() + " -p 'I dreamed' -n 8 --stats json " +
+                      "2>&1 >/dev/null");
+  auto stats = json::Parse(s.output);
+  ASSERT_TRUE(stats.ok()) << s.output;
+  for (const char* k : {"load_ms", "prompt_tokens", "prefill_tokens_per_second", "ttft_ms",
+                        "decode_tokens_per_second", "peak_rss_bytes", "isa", "kv_bytes"}) {
+    EXPECT_NE(stats->Find(k), nullptr) << k;
+  }
+  EXPECT_EQ(stats->Find("prompt_tokens")->as_int(), 7);  // BOS + 6, as in the reference
+  EXPECT_EQ(stats->Find("generated_tokens")->as_int(), 8);
+}
+
+TEST(EngineCliTest, RunRejectsBadRequests) {
+  HEARTH_REQUIRE_SHARED();
+  auto no_model = RunCommand(Hearth() + " run -p hi", true);
+  EXPECT_EQ(no_model.exit_code, 2);
+  EXPECT_NE(no_model.output.find("-m MODEL.gguf"), std::string::npos);
+  auto too_long = RunCommand(Hearth() + " run -m " + Aidreams() + " -p hi -n 5000 --ctx 64", true);
+  EXPECT_EQ(too_long.exit_code, 1);
+  EXPECT_NE(too_long.output.find("exceeds the context"), std::string::npos) << too_long.output;
+  auto bad_temp = RunCommand(Hearth() + " run -m " + Aidreams() + " -p hi --temp -1", true);
+  EXPECT_EQ(bad_temp.exit_code, 2);
+  auto vocab_only = RunCommand(
+      Hearth() + " run -m " + testing::SharedDir() + "/testdata/vocab/ggml-vocab-gpt-2.gguf -p hi",
+      true);
+  EXPECT_EQ(vocab_only.exit_code, 1);
+  EXPECT_NE(vocab_only.output.find("not supported"), std::string::npos) << vocab_only.output;
+}
+
+TEST(EngineCliTest, LogitsMatchTheGoldenPromptRows) {
+  HEARTH_REQUIRE_SHARED();
+  auto c = testing::LoadGoldenCase("aidreams260K-f32.once");
+  ASSERT_TRUE(c.ok());
+  const std::string dir = testing::TempDir();
+  auto r = RunCommand(Hearth() + " logits -m " + Aidreams() + " -p 'Once upon a time' -o " + dir +
+                          "/out.f32 --json " + dir + "/meta.json --kv-type f32",
+                      true);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto meta = json::Parse(*ReadFileToString(dir + "/meta.json"));
+  ASSERT_TRUE(meta.ok());
+  std::vector<int32_t> ids;
+  for (const auto& v : meta->Find("prompt_ids")->as_array()) ids.push_back(v.as_int());
+  EXPECT_EQ(ids, c->prompt_ids);
+  auto bytes = ReadFileToString(dir + "/out.f32");
+  ASSERT_TRUE(bytes.ok());
+  ASSERT_EQ(bytes->size(), c->prompt_ids.size() * c->n_vocab * 4);
+  std::vector<float> got(bytes->size() / 4);
+  std::memcpy(got.data(), bytes->data(), bytes->size());
+  double max_abs = 0;
+  for (size_t i = 0; i < got.size(); ++i)
+    max_abs = std::max(max_abs, double(std::fabs(got[i] - c->logits[i])));
+  EXPECT_LT(max_abs, testing::ToleranceFor("F32").max_abs);
+}
+
+TEST(EngineCliTest, BenchJsonLines) {
+  HEARTH_REQUIRE_SHARED();
+  auto r = RunCommand(Hearth() + " bench -m " + Aidreams() +
+                      " -p 16 -n 8 -r 2 --thread-list 1,2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  int lines = 0;
+  for (std::string_view line : StrSplit(r.output, '\n')) {
+    if (line.empty()) continue;
+    auto j = json::Parse(line);
+    ASSERT_TRUE(j.ok()) << line;
+    ++lines;
+    const std::string test = j->Find("test")->as_string();
+    EXPECT_TRUE(test == "pp16" || test == "tg8") << test;
+    EXPECT_GT(j->Find("tokens_per_second")->as_double(), 0.0);
+    EXPECT_EQ(j->Find("samples")->as_array().size(), 2u);
+    EXPECT_EQ(j->Find("model")->as_string(), "aidreams260K-f32.gguf");
+    const int64_t threads = j->Find("threads")->as_int();
+    EXPECT_TRUE(threads == 1 || threads == 2);
+    if (test == "tg8") EXPECT_NE(j->Find("roofline_percent"), nullptr);
+  }
+  EXPECT_EQ(lines, 4);
+}
+
+TEST(EngineCliTest, TokenizeMatchesGoldenPromptIds) {
+  HEARTH_REQUIRE_SHARED();
+  auto c = testing::LoadGoldenCase("synth-qwen2-d256-q8_0.punct");
+  ASSERT_TRUE(c.ok());
+  auto r = RunCommand(Hearth() + " tokenize --json " + c->model_path +
+                      " 'Tom had 3 red balls, and he said: \"Let'\\''s play!\"'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto j = json::Parse(r.output);
+  ASSERT_TRUE(j.ok()) << r.output;
+  std::vector<int32_t> ids;
+  for (const auto& v : j->Find("ids")->as_array()) ids.push_back(v.as_int());
+  EXPECT_EQ(ids, c->prompt_ids);
+  // Decoding the ids gives the text back.
+  std::string id_list;
+  for (int32_t id : ids) id_list += std::to_string(id) + " ";
+  auto d = RunCommand(Hearth() + " tokenize " + c->model_path + " --decode '" + id_list + "'");
+  EXPECT_EQ(d.output, "Tom had 3 red balls, and he said: \"Let's play!\"\n");
+  auto bad = RunCommand(Hearth() + " tokenize " + c->model_path + " --decode 'x 1'", true);
+  EXPECT_EQ(bad.exit_code, 2);
+  auto bench = RunCommand(Hearth() + " tokenize " + c->model_path + " --bench -r 1 --json");
+  ASSERT_EQ(bench.exit_code, 0);
+  auto bj = json::Parse(bench.output);
+  ASSERT_TRUE(bj.ok()) << bench.output;
+  EXPECT_GT(bj->Find("mb_per_second")->as_double(), 0.0);
+}
+
+}  // namespace
+}  // namespace hearth
