@@ -108,7 +108,9 @@ TEST(EngineCliTest, BenchJsonLines) {
     EXPECT_EQ(j->Find("model")->as_string(), "aidreams260K-f32.gguf");
     const int64_t threads = j->Find("threads")->as_int();
     EXPECT_TRUE(threads == 1 || threads == 2);
-    if (test == "tg8") EXPECT_NE(j->Find("roofline_percent"), nullptr);
+    if (test == "tg8") {
+      EXPECT_NE(j->Find("roofline_percent"), nullptr);
+    }
   }
   EXPECT_EQ(lines, 4);
 }

@@ -8,48 +8,15 @@
 #include "base/mapped_file.h"
 #include "base/strings.h"
 #include "testing/test_paths.h"
+#include "testing/vocab_cases.h"
 #include "tokenizer/hf_json.h"
 #include "tokenizer/tokenizer.h"
 
 namespace hearth {
 namespace {
 
-struct Case {
-  std::string text;
-  std::vector<int32_t> ids;
-};
-
-// .inp: strings each followed by "\n__ggml_vocab_test__\n"; .out: one line of ids per string.
-std::vector<Case> ReadCases(const std::string& inp_path, const std::string& out_path) {
-  std::vector<Case> cases;
-  auto inp = ReadFileToString(inp_path);
-  auto out = ReadFileToString(out_path);
-  EXPECT_TRUE(inp.ok() && out.ok()) << inp_path;
-  if (!inp.ok() || !out.ok()) return cases;
-  const std::string sep = "\n__ggml_vocab_test__\n";
-  size_t pos = 0;
-  while (pos < inp->size()) {
-    size_t end = inp->find(sep, pos);
-    if (end == std::string::npos) break;
-    cases.push_back({inp->substr(pos, end - pos), {}});
-    pos = end + sep.size();
-  }
-  std::vector<std::string_view> lines = StrSplit(*out, '\n');
-  EXPECT_GE(lines.size(), cases.size()) << out_path;
-  for (size_t i = 0; i < cases.size() && i < lines.size(); ++i) {
-    for (std::string_view part : StrSplit(lines[i], ' ')) {
-      int64_t v;
-      if (!part.empty() && ParseInt64(part, &v)) cases[i].ids.push_back(static_cast<int32_t>(v));
-    }
-  }
-  return cases;
-}
-
-std::string IdsText(const std::vector<int32_t>& ids) {
-  std::string s;
-  for (int32_t id : ids) s += " " + std::to_string(id);
-  return s;
-}
+using testing::IdsText;
+using Case = testing::VocabCase;
 
 std::unique_ptr<tok::Tokenizer> LoadFamily(const std::string& family) {
   const std::string path =
@@ -63,7 +30,7 @@ std::unique_ptr<tok::Tokenizer> LoadFamily(const std::string& family) {
 }
 
 void CheckEncode(const tok::Tokenizer& t, const std::string& inp, const std::string& out) {
-  auto cases = ReadCases(inp, out);
+  auto cases = testing::ReadVocabCases(inp, out);
   ASSERT_FALSE(cases.empty());
   int failures = 0;
   tok::EncodeOptions opts;

@@ -57,10 +57,14 @@ void Check(const tok::Tokenizer& t, const std::string& family, bool lossless) {
     EXPECT_LT(secs, kSecondsBound);
     // WordPiece drops whitespace, so whitespace-only text legitimately has no tokens.
     const bool blank = text.find_first_not_of(" \n") == std::string::npos;
-    if (!(blank && family == "bert-bge")) ASSERT_FALSE(ids.empty());
+    if (!(blank && family == "bert-bge")) {
+      ASSERT_FALSE(ids.empty());
+    }
     for (int32_t id : ids) ASSERT_TRUE(id >= 0 && id < t.n_vocab());
     std::string back = t.Decode(ids);
-    if (lossless && unicode::IsValidUtf8(text)) EXPECT_TRUE(back == text) << "round trip differs";
+    if (lossless && unicode::IsValidUtf8(text)) {
+      EXPECT_TRUE(back == text) << "round trip differs";
+    }
   }
 }
 

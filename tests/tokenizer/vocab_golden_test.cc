@@ -14,47 +14,21 @@
 #include "format/gguf.h"
 #include "model/vocab_gguf.h"
 #include "testing/test_paths.h"
+#include "testing/vocab_cases.h"
 #include "tokenizer/tokenizer.h"
 
 namespace hearth {
 namespace {
 
-struct Case {
-  std::string text;
-  std::vector<int32_t> ids;
-};
+using testing::IdsText;
+using Case = testing::VocabCase;
 
 std::string VocabDir() {
   return testing::SharedDir() + "/testdata/vocab";
 }
 
-// .inp: each string followed by "\n__ggml_vocab_test__\n"; .out: one line of ids per string.
 std::vector<Case> ReadCases(const std::string& base) {
-  std::vector<Case> cases;
-  auto inp = ReadFileToString(base + ".inp");
-  auto out = ReadFileToString(base + ".out");
-  EXPECT_TRUE(inp.ok() && out.ok()) << base;
-  if (!inp.ok() || !out.ok()) return cases;
-  const std::string sep = "\n__ggml_vocab_test__\n";
-  for (size_t pos = 0, end; (end = inp->find(sep, pos)) != std::string::npos;
-       pos = end + sep.size()) {
-    cases.push_back({inp->substr(pos, end - pos), {}});
-  }
-  std::vector<std::string_view> lines = StrSplit(*out, '\n');
-  EXPECT_GE(lines.size(), cases.size()) << base;
-  for (size_t i = 0; i < cases.size() && i < lines.size(); ++i) {
-    for (std::string_view part : StrSplit(lines[i], ' ')) {
-      int64_t v;
-      if (!part.empty() && ParseInt64(part, &v)) cases[i].ids.push_back(static_cast<int32_t>(v));
-    }
-  }
-  return cases;
-}
-
-std::string IdsText(const std::vector<int32_t>& ids) {
-  std::string s;
-  for (int32_t id : ids) s += " " + std::to_string(id);
-  return s;
+  return testing::ReadVocabCases(base + ".inp", base + ".out");
 }
 
 std::unique_ptr<tok::Tokenizer> LoadGgufTokenizer(const std::string& path) {
