@@ -143,3 +143,26 @@ TEST(EngineCliTest, TokenizeMatchesGoldenPromptIds) {
 
 }  // namespace
 }  // namespace hearth
+
+namespace hearth {
+namespace {
+
+TEST(EngineCliTest, SeededSamplingIsReproducibleAcrossThreadCounts) {
+  HEARTH_REQUIRE_SHARED();
+  const std::string base = testing::HearthBinary() + " run -m " + testing::SharedDir() +
+                           "/models/aidreams260K/aidreams260K-f32.gguf -p 'I dreamed' -n 48 " +
+                           "--temp 0.9 --top-k 40 --top-p 0.95 2>/dev/null";
+  auto a = testing::RunCommand(base + " --seed 7 -t 1");
+  auto b = testing::RunCommand(base + " --seed 7 -t 2");
+  auto c = testing::RunCommand(base + " --seed 8 -t 2");
+  auto greedy = testing::RunCommand(base + " --seed 7 --temp 0");
+  ASSERT_EQ(a.exit_code, 0);
+  EXPECT_EQ(a.output, b.output) << "same seed, different thread count";
+  EXPECT_NE(a.output, c.output) << "a different seed should change the sample";
+  EXPECT_NE(a.output, greedy.output) << "temperature should change the output";
+  auto bad = testing::RunCommand(base + " --top-p 1.5", true);
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace hearth

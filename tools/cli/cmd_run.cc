@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <random>
 
 #include "args.h"
 #include "base/json_writer.h"
@@ -13,6 +12,7 @@
 #include "base/sysinfo.h"
 #include "commands.h"
 #include "engine_cli.h"
+#include "sampling/sampler.h"
 
 namespace hearth::cli {
 namespace {
@@ -20,20 +20,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Ms(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-// Greedy at temperature 0 (ties: lowest id); otherwise a draw from softmax(logits / temp).
-int32_t Sample(const std::vector<float>& logits, double temp, std::mt19937_64& rng) {
-  const auto best = std::max_element(logits.begin(), logits.end());
-  if (temp <= 0.0) return static_cast<int32_t>(best - logits.begin());
-  std::vector<double> p(logits.size());
-  double sum = 0;
-  for (size_t i = 0; i < logits.size(); ++i) sum += p[i] = std::exp((logits[i] - *best) / temp);
-  double r = std::uniform_real_distribution<double>(0.0, sum)(rng);
-  for (size_t i = 0; i < p.size(); ++i) {
-    if ((r -= p[i]) <= 0) return static_cast<int32_t>(i);
-  }
-  return static_cast<int32_t>(best - logits.begin());
 }
 
 }  // namespace
@@ -47,7 +33,14 @@ int RunRun(int argc, char** argv) {
   p.Option("prompt", 'p', "TEXT", "the prompt (or --file)");
   p.Option("file", 'f', "FILE", "read the prompt from a file");
   p.Option("n-predict", 'n', "N", "tokens to generate at most", "128");
-  p.Option("temp", 0, "T", "sampling temperature; 0 = greedy", "0");
+  p.Option("temp", 0, "T", "sampling temperature (0..2); 0 = greedy", "0");
+  p.Option("top-k", 0, "K", "keep the K most likely tokens; 0 = off", "0");
+  p.Option("top-p", 0, "P", "nucleus sampling threshold in (0, 1]", "1");
+  p.Option("min-p", 0, "P", "drop tokens below P x the top probability", "0");
+  p.Option("repeat-penalty", 0, "R", "repetition penalty (1 = off)", "1");
+  p.Option("repeat-last-n", 0, "N", "tokens the penalties look back over (-1: all)", "64");
+  p.Option("frequency-penalty", 0, "F", "OpenAI frequency penalty (-2..2)", "0");
+  p.Option("presence-penalty", 0, "F", "OpenAI presence penalty (-2..2)", "0");
   p.Option("seed", 's', "S", "random seed for sampling", "0");
   p.Flag("ignore-eos", 0, "keep generating past end-of-generation tokens");
   p.Option("stats", 0, "FORMAT", "summary format: text or json", "text");
@@ -62,10 +55,32 @@ int RunRun(int argc, char** argv) {
   if (!setup.ok()) return ReportError("run", setup.status());
   auto n_predict = args->GetInt("n-predict", 128, 0, 1 << 20);
   if (!n_predict.ok()) return ReportError("run", n_predict.status());
-  auto temp = args->GetDouble("temp", 0.0, 0.0, 100.0);
-  if (!temp.ok()) return ReportError("run", temp.status());
-  auto seed = args->GetInt("seed", 0, 0, INT64_MAX);
-  if (!seed.ok()) return ReportError("run", seed.status());
+  sampling::SamplingParams sp;
+  {
+    auto temp = args->GetDouble("temp", 0.0, 0.0, 2.0);
+    auto top_k = args->GetInt("top-k", 0, 0, 1 << 30);
+    auto top_p = args->GetDouble("top-p", 1.0, 0.0, 1.0);
+    auto min_p = args->GetDouble("min-p", 0.0, 0.0, 1.0);
+    auto rep = args->GetDouble("repeat-penalty", 1.0, 0.0, 2.0);
+    auto last_n = args->GetInt("repeat-last-n", 64, -1, 1 << 30);
+    auto freq = args->GetDouble("frequency-penalty", 0.0, -2.0, 2.0);
+    auto pres = args->GetDouble("presence-penalty", 0.0, -2.0, 2.0);
+    auto seed = args->GetInt("seed", 0, 0, INT64_MAX);
+    for (const Status& st :
+         {temp.status(), top_k.status(), top_p.status(), min_p.status(), rep.status(),
+          last_n.status(), freq.status(), pres.status(), seed.status()}) {
+      if (!st.ok()) return ReportError("run", st);
+    }
+    sp.temperature = static_cast<float>(*temp);
+    sp.top_k = static_cast<int32_t>(*top_k);
+    sp.top_p = static_cast<float>(*top_p);
+    sp.min_p = static_cast<float>(*min_p);
+    sp.repetition_penalty = static_cast<float>(*rep);
+    sp.penalty_last_n = static_cast<int32_t>(*last_n);
+    sp.frequency_penalty = static_cast<float>(*freq);
+    sp.presence_penalty = static_cast<float>(*pres);
+    sp.seed = static_cast<uint64_t>(*seed);
+  }
   auto stats = args->GetChoice("stats", "text", {"text", "json"});
   if (!stats.ok()) return ReportError("run", stats.status());
   std::string prompt = args->Get("prompt");
@@ -93,7 +108,10 @@ int RunRun(int argc, char** argv) {
                                        "prompt_too_long"));
   }
 
-  std::mt19937_64 rng(static_cast<uint64_t>(*seed));
+  auto sampler = sampling::Sampler::Create(sp, tokenizer.n_vocab());
+  if (!sampler.ok()) return ReportError("run", sampler.status());
+  sampling::Rng rng(sp.seed);
+  std::vector<int32_t> history = ids;  // the penalties see the prompt and the output
   // Only the generated ids are streamed: their first leading space is real text.
   tok::DecodeOptions decode_opts;
   decode_opts.strip_leading_space = false;
@@ -107,7 +125,10 @@ int RunRun(int argc, char** argv) {
   Clock::time_point t_first = t_prefill;
   std::string stop_reason = "max_tokens";
   for (int64_t i = 0; i < *n_predict; ++i) {
-    const int32_t next = Sample(logits, *temp, rng);
+    auto sampled = sampler->Sample(logits, history, rng);
+    if (!sampled.ok()) return ReportError("run", sampled.status());
+    const int32_t next = *sampled;
+    history.push_back(next);
     if (i == 0) t_first = Clock::now();
     if (tokenizer.IsEog(next) && !args->Has("ignore-eos")) {
       stop_reason = "eos";

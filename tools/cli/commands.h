@@ -25,6 +25,7 @@ int RunTokenize(int argc, char** argv);
 int RunRun(int argc, char** argv);
 int RunLogits(int argc, char** argv);
 int RunBench(int argc, char** argv);
+int RunTemplate(int argc, char** argv);
 
 // Prints "hearth <command>: error: <message>" to stderr and returns the exit
 // code for `status` (kExitUsage for usage errors, else kExitFailure).

@@ -19,6 +19,7 @@ constexpr Command kCommands[] = {
     {"doctor", "measure this device: cores, ISA, RAM, disk, memory bandwidth", RunDoctor},
     {"synth", "write a deterministic random-weight model of a real shape", RunSynth},
     {"tokenize", "turn text into token ids (and back) with a model's tokenizer", RunTokenize},
+    {"template", "render a chat template for a list of messages", RunTemplate},
 };
 
 void PrintUsage(FILE* out) {
