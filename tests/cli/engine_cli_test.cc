@@ -166,3 +166,29 @@ TEST(EngineCliTest, SeededSamplingIsReproducibleAcrossThreadCounts) {
 
 }  // namespace
 }  // namespace hearth
+
+namespace hearth {
+namespace {
+
+TEST(EngineCliTest, StopStringEndsTheOutputWithoutPrintingIt) {
+  HEARTH_REQUIRE_SHARED();
+  // The greedy continuation of "I dreamed" is ", as I sense the nodes, a gentle hum of ...".
+  const std::string base = testing::HearthBinary() + " run -m " + testing::SharedDir() +
+                           "/models/aidreams260K/aidreams260K-f32.gguf -p 'I dreamed' -n 64 " +
+                           "--stats json";
+  auto r = testing::RunCommand(base + " --stop 'nodes' 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.output, ", as I sense the \n");
+  auto s = testing::RunCommand(base + " --stop 'gentle,nodes' 2>&1 >/dev/null");
+  auto stats = json::Parse(s.output);
+  ASSERT_TRUE(stats.ok()) << s.output;
+  EXPECT_EQ(stats->Find("stop_reason")->as_string(), "stop_sequence");
+  auto limit = testing::RunCommand(base + " -n 3 2>&1 >/dev/null");
+  auto lstats = json::Parse(limit.output);
+  ASSERT_TRUE(lstats.ok()) << limit.output;
+  EXPECT_EQ(lstats->Find("stop_reason")->as_string(), "max_tokens");
+  EXPECT_EQ(lstats->Find("generated_tokens")->as_int(), 3);
+}
+
+}  // namespace
+}  // namespace hearth

@@ -12,6 +12,7 @@
 #include "base/sysinfo.h"
 #include "commands.h"
 #include "engine_cli.h"
+#include "runtime/stop_matcher.h"
 #include "sampling/sampler.h"
 
 namespace hearth::cli {
@@ -43,6 +44,8 @@ int RunRun(int argc, char** argv) {
   p.Option("presence-penalty", 0, "F", "OpenAI presence penalty (-2..2)", "0");
   p.Option("seed", 's', "S", "random seed for sampling", "0");
   p.Flag("ignore-eos", 0, "keep generating past end-of-generation tokens");
+  p.Option("stop", 0, "TEXT[,TEXT...]",
+           "stop when the output contains one of these strings (not printed); comma-separated");
   p.Option("stats", 0, "FORMAT", "summary format: text or json", "text");
   p.Epilog("Example:\n  hearth run -m model.gguf -p \"Once upon a time\" -n 64");
   auto args = p.Parse(argc, argv);
@@ -108,6 +111,14 @@ int RunRun(int argc, char** argv) {
                                        "prompt_too_long"));
   }
 
+  std::vector<std::string> stop_strings;
+  if (args->Has("stop")) {
+    for (std::string_view part : StrSplit(args->Get("stop"), ',')) {
+      if (!part.empty()) stop_strings.emplace_back(part);
+    }
+  }
+  auto stops = runtime::StopMatcher::Create(stop_strings);
+  if (!stops.ok()) return ReportError("run", stops.status());
   auto sampler = sampling::Sampler::Create(sp, tokenizer.n_vocab());
   if (!sampler.ok()) return ReportError("run", sampler.status());
   sampling::Rng rng(sp.seed);
@@ -135,15 +146,23 @@ int RunRun(int argc, char** argv) {
       break;
     }
     out.push_back(next);
-    std::string text = detok.Push(next);
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    runtime::StopMatcher::Step step = stops->Push(detok.Push(next));
+    std::fwrite(step.text.data(), 1, step.text.size(), stdout);
     std::fflush(stdout);
+    if (step.stopped) {
+      stop_reason = "stop_sequence";
+      break;
+    }
     if (i + 1 == *n_predict) break;
     st = s.Eval(std::span<const int32_t>(&next, 1), false, &logits);
     if (!st.ok()) return ReportError("run", st);
   }
-  std::string tail = detok.Flush();
-  std::fwrite(tail.data(), 1, tail.size(), stdout);
+  if (!stops->stopped()) {
+    runtime::StopMatcher::Step last = stops->Push(detok.Flush());
+    std::string tail = last.text + (last.stopped ? "" : stops->Flush());
+    if (last.stopped) stop_reason = "stop_sequence";
+    std::fwrite(tail.data(), 1, tail.size(), stdout);
+  }
   std::printf("\n");
   const auto t_end = Clock::now();
 
