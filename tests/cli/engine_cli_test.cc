@@ -192,3 +192,53 @@ TEST(EngineCliTest, StopStringEndsTheOutputWithoutPrintingIt) {
 
 }  // namespace
 }  // namespace hearth
+
+namespace hearth {
+namespace {
+
+void RecordAndReplay(const std::string& model, const std::string& dir) {
+  const std::string rec = dir + "/run.json";
+  auto r = testing::RunCommand(testing::HearthBinary() + " run -m " + model +
+                               " -p 'Once upon a time' -n 24 --temp 0.7 --top-p 0.9 --seed 11 " +
+                               "-t 1 --record " + rec + " 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto text = ReadFileToString(rec);
+  ASSERT_TRUE(text.ok());
+  auto doc = json::Parse(*text);
+  ASSERT_TRUE(doc.ok());
+  for (const char* k : {"model_sha256", "hearth_version", "seed", "parameters", "threads",
+                        "prompt_sha256", "prompt_ids", "output_ids"}) {
+    EXPECT_NE(doc->Find(k), nullptr) << k;
+  }
+  EXPECT_EQ(doc->Find("output_ids")->as_array().size(), 24u);
+  // Replay with a different thread count: determinism makes the ids identical.
+  auto ok = testing::RunCommand(testing::HearthBinary() + " run --replay " + rec +
+                                " -t 2 2>&1 >/dev/null");
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("replay: match"), std::string::npos) << ok.output;
+  // A tampered record is reported as a mismatch.
+  json::Value bad = *doc;
+  json::Value& ids = *bad.Find("output_ids");
+  ids.as_array()[5] = json::Value((ids.as_array()[5].as_int() + 1) % 500);
+  ASSERT_TRUE(WriteFileAtomic(dir + "/bad.json", json::Serialize(bad)).ok());
+  auto mismatch = testing::RunCommand(testing::HearthBinary() + " run --replay " + dir +
+                                      "/bad.json 2>&1 >/dev/null");
+  EXPECT_EQ(mismatch.exit_code, 1);
+  EXPECT_NE(mismatch.output.find("MISMATCH at output token 5"), std::string::npos)
+      << mismatch.output;
+}
+
+TEST(EngineCliTest, RecordedRunsReplayExactly) {
+  HEARTH_REQUIRE_SHARED();
+  const std::string dir = testing::TempDir();
+  RecordAndReplay(testing::SharedDir() + "/models/aidreams260K/aidreams260K-f32.gguf", dir);
+  // A synthetic quantized model (k-quant mixture).
+  const std::string synth = dir + "/synth-q4_k_m.gguf";
+  auto s = testing::RunCommand(testing::HearthBinary() +
+                               " synth --preset tiny --type q4_k_m -q -o " + synth);
+  ASSERT_EQ(s.exit_code, 0);
+  RecordAndReplay(synth, dir);
+}
+
+}  // namespace
+}  // namespace hearth

@@ -4,14 +4,17 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "args.h"
 #include "base/json_writer.h"
 #include "base/mapped_file.h"
+#include "base/sha256.h"
 #include "base/strings.h"
 #include "base/sysinfo.h"
 #include "commands.h"
 #include "engine_cli.h"
+#include "run_record.h"
 #include "runtime/stop_matcher.h"
 #include "sampling/sampler.h"
 
@@ -47,6 +50,10 @@ int RunRun(int argc, char** argv) {
   p.Option("stop", 0, "TEXT[,TEXT...]",
            "stop when the output contains one of these strings (not printed); comma-separated");
   p.Option("stats", 0, "FORMAT", "summary format: text or json", "text");
+  p.Option("record", 0, "RUN.json",
+           "write a run record: model sha256, version, seed, parameters, prompt and output ids");
+  p.Option("replay", 0, "RUN.json",
+           "regenerate a recorded run and report whether the output ids match (exit 1 if not)");
   p.Epilog("Example:\n  hearth run -m model.gguf -p \"Once upon a time\" -n 64");
   auto args = p.Parse(argc, argv);
   if (!args.ok()) return ReportError("run", args.status());
@@ -54,7 +61,7 @@ int RunRun(int argc, char** argv) {
     std::printf("%s", p.Help().c_str());
     return kExitOk;
   }
-  auto setup = ParseEngineOptions(*args);
+  auto setup = ParseEngineOptions(*args, /*require_model=*/!args->Has("replay"));
   if (!setup.ok()) return ReportError("run", setup.status());
   auto n_predict = args->GetInt("n-predict", 128, 0, 1 << 20);
   if (!n_predict.ok()) return ReportError("run", n_predict.status());
@@ -91,32 +98,62 @@ int RunRun(int argc, char** argv) {
     auto r = ReadFileToString(args->Get("file"));
     if (!r.ok()) return ReportError("run", r.status());
     prompt = std::move(r).value();
-  } else if (!args->Has("prompt")) {
+  } else if (!args->Has("prompt") && !args->Has("replay")) {
     return ReportError("run", InvalidArgumentError("give -p TEXT or --file FILE", "cli.usage"));
   }
 
-  auto loaded = LoadModelAndTokenizer(*setup);
-  if (!loaded.ok()) return ReportError("run", loaded.status());
-  const tok::Tokenizer& tokenizer = *loaded->tokenizer;
-  std::vector<int32_t> ids = tokenizer.Encode(prompt);
-  if (ids.empty()) return ReportError("run", InvalidArgumentError("the prompt has no tokens"));
-  auto session = Session::Create(loaded->model, setup->session);
-  if (!session.ok()) return ReportError("run", session.status());
-  Session& s = **session;
-  if (static_cast<int64_t>(ids.size()) + *n_predict > s.n_ctx()) {
-    return ReportError("run",
-                       OutOfRangeError(StrFormat("prompt (%zu tokens) + -n %lld exceeds the "
-                                                 "context of %d (raise --ctx)",
-                                                 ids.size(), (long long)*n_predict, s.n_ctx()),
-                                       "prompt_too_long"));
-  }
-
+  int64_t max_tokens = *n_predict;
+  bool ignore_eos = args->Has("ignore-eos");
   std::vector<std::string> stop_strings;
   if (args->Has("stop")) {
     for (std::string_view part : StrSplit(args->Get("stop"), ',')) {
       if (!part.empty()) stop_strings.emplace_back(part);
     }
   }
+  std::optional<RunRecord> replay;
+  if (args->Has("replay")) {
+    auto rec = ReadRunRecord(args->Get("replay"));
+    if (!rec.ok()) return ReportError("run", rec.status());
+    replay = std::move(rec).value();
+    prompt = replay->prompt;
+    sp = replay->sampling;
+    max_tokens = replay->max_tokens;
+    ignore_eos = replay->ignore_eos;
+    stop_strings = replay->stop;
+    if (!args->Has("model")) setup->model_path = replay->model_path;
+    setup->session.kv_type = replay->kv_type;
+    setup->session.n_ctx = replay->n_ctx;
+  }
+
+  auto loaded = LoadModelAndTokenizer(*setup);
+  if (!loaded.ok()) return ReportError("run", loaded.status());
+  std::string model_sha;
+  if (args->Has("record") || replay) {
+    auto sha = Sha256FileHex(setup->model_path);
+    if (!sha.ok()) return ReportError("run", sha.status());
+    model_sha = *sha;
+    if (replay && model_sha != replay->model_sha256) {
+      return ReportError("run", FailedPreconditionError("the model's sha256 " + model_sha +
+                                                            " differs from the "
+                                                            "recorded " +
+                                                            replay->model_sha256,
+                                                        "replay.model_mismatch"));
+    }
+  }
+  const tok::Tokenizer& tokenizer = *loaded->tokenizer;
+  std::vector<int32_t> ids = tokenizer.Encode(prompt);
+  if (ids.empty()) return ReportError("run", InvalidArgumentError("the prompt has no tokens"));
+  auto session = Session::Create(loaded->model, setup->session);
+  if (!session.ok()) return ReportError("run", session.status());
+  Session& s = **session;
+  if (static_cast<int64_t>(ids.size()) + max_tokens > s.n_ctx()) {
+    return ReportError("run",
+                       OutOfRangeError(StrFormat("prompt (%zu tokens) + -n %lld exceeds the "
+                                                 "context of %d (raise --ctx)",
+                                                 ids.size(), (long long)max_tokens, s.n_ctx()),
+                                       "prompt_too_long"));
+  }
+
   auto stops = runtime::StopMatcher::Create(stop_strings);
   if (!stops.ok()) return ReportError("run", stops.status());
   auto sampler = sampling::Sampler::Create(sp, tokenizer.n_vocab());
@@ -135,13 +172,13 @@ int RunRun(int argc, char** argv) {
   std::vector<int32_t> out;
   Clock::time_point t_first = t_prefill;
   std::string stop_reason = "max_tokens";
-  for (int64_t i = 0; i < *n_predict; ++i) {
+  for (int64_t i = 0; i < max_tokens; ++i) {
     auto sampled = sampler->Sample(logits, history, rng);
     if (!sampled.ok()) return ReportError("run", sampled.status());
     const int32_t next = *sampled;
     history.push_back(next);
     if (i == 0) t_first = Clock::now();
-    if (tokenizer.IsEog(next) && !args->Has("ignore-eos")) {
+    if (tokenizer.IsEog(next) && !ignore_eos) {
       stop_reason = "eos";
       break;
     }
@@ -153,7 +190,7 @@ int RunRun(int argc, char** argv) {
       stop_reason = "stop_sequence";
       break;
     }
-    if (i + 1 == *n_predict) break;
+    if (i + 1 == max_tokens) break;
     st = s.Eval(std::span<const int32_t>(&next, 1), false, &logits);
     if (!st.ok()) return ReportError("run", st);
   }
@@ -165,6 +202,46 @@ int RunRun(int argc, char** argv) {
   }
   std::printf("\n");
   const auto t_end = Clock::now();
+
+  if (args->Has("record")) {
+    RunRecord rec;
+    rec.model_path = setup->model_path;
+    rec.model_sha256 = model_sha;
+    rec.prompt = prompt;
+    rec.sampling = sp;
+    rec.max_tokens = max_tokens;
+    rec.ignore_eos = ignore_eos;
+    rec.stop = stop_strings;
+    rec.threads = s.n_threads();
+    rec.n_ctx = s.n_ctx();
+    rec.kv_type = setup->session.kv_type;
+    rec.isa = kernels::IsaName(s.isa());
+    rec.prompt_ids = ids;
+    rec.output_ids = out;
+    rec.stop_reason = stop_reason;
+    Status ws = WriteRunRecord(args->Get("record"), rec);
+    if (!ws.ok()) return ReportError("run", ws);
+  }
+  if (replay) {
+    int mismatch = -1;
+    const size_t n = std::max(out.size(), replay->output_ids.size());
+    for (size_t i = 0; i < n && mismatch < 0; ++i) {
+      if (i >= out.size() || i >= replay->output_ids.size() || out[i] != replay->output_ids[i]) {
+        mismatch = static_cast<int>(i);
+      }
+    }
+    if (ids != replay->prompt_ids) {
+      std::fprintf(stderr, "replay: MISMATCH: the prompt tokenizes differently\n");
+      return kExitFailure;
+    }
+    if (mismatch >= 0) {
+      std::fprintf(stderr, "replay: MISMATCH at output token %d (%zu recorded, %zu now)\n",
+                   mismatch, replay->output_ids.size(), out.size());
+      return kExitFailure;
+    }
+    std::fprintf(stderr, "replay: match (%zu prompt ids, %zu output ids identical)\n", ids.size(),
+                 out.size());
+  }
 
   const double prefill_ms = Ms(t_start, t_prefill);
   const double decode_ms = Ms(t_first, t_end);

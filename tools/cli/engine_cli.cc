@@ -15,10 +15,10 @@ void AddEngineOptions(ArgParser& p) {
   p.Flag("mlock", 0, "lock the model's pages in RAM");
 }
 
-Result<EngineSetup> ParseEngineOptions(const Args& a) {
+Result<EngineSetup> ParseEngineOptions(const Args& a, bool require_model) {
   EngineSetup s;
   s.model_path = a.Get("model");
-  if (s.model_path.empty()) {
+  if (s.model_path.empty() && require_model) {
     return InvalidArgumentError("missing -m MODEL.gguf", "cli.usage");
   }
   HEARTH_ASSIGN_OR_RETURN(int64_t threads, a.GetInt("threads", 0, 1, 1024));

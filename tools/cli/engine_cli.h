@@ -20,7 +20,7 @@ struct EngineSetup {
   SessionOptions session;
   ModelLoadOptions load;
 };
-Result<EngineSetup> ParseEngineOptions(const Args& a);
+Result<EngineSetup> ParseEngineOptions(const Args& a, bool require_model = true);
 
 struct LoadedModel {
   std::shared_ptr<const Model> model;
