@@ -39,6 +39,9 @@ class Session {
   int pos() const { return pos_; }
   int n_ctx() const { return kv_.n_ctx(); }
   void Reset() { pos_ = 0; }
+  // Forgets positions >= pos (their KV entries are overwritten by later Evals):
+  // keeps a shared prefix when a new prompt extends or edits the previous one.
+  void Truncate(int pos) { pos_ = pos < pos_ ? (pos < 0 ? 0 : pos) : pos_; }
   const Model& model() const { return *model_; }
   kernels::Isa isa() const { return isa_; }
   int n_threads() const { return pool_->size(); }
