@@ -1,6 +1,11 @@
 // Single-thread matvec throughput per weight type and ISA on TinyLlama-sized
 // matrices, reported as GB/s of weight bytes read (best call of many).
 //   kernels_bench [--tok N] [--types Q4_0,Q8_0] [--min-ms 300]
+// With --stream MB: decode-like streaming instead: one n_in = 2048 matrix of
+// MB megabytes (4 KiB pages, like a mapped model file, far above the LLC) per
+// type, matvec on --threads N threads (rows split evenly), median GB/s of
+// --passes passes.
+#include <sys/mman.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -8,6 +13,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "format/ggml_types.h"
@@ -25,15 +31,99 @@ double Seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Streams one large matrix per type through Matmul (see the top comment).
+int Stream(const std::string& types, double mb, int threads, int passes, int n_tok) {
+  constexpr int64_t kIn = 2048;
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const Isa isa = ActiveIsa();
+  std::printf("stream %.0f MB, n_in=%lld, %d thread(s), n_tok=%d, %s; median of %d passes\n", mb,
+              static_cast<long long>(kIn), threads, n_tok, IsaName(isa), passes);
+  size_t pos = 0;
+  while (pos < types.size()) {
+    size_t comma = types.find(',', pos);
+    if (comma == std::string::npos) comma = types.size();
+    const auto type = ParseGgmlType(types.substr(pos, comma - pos));
+    pos = comma + 1;
+    if (!type) continue;
+    const GgmlTypeInfo& info = GetGgmlTypeInfo(*type);
+    const size_t row_bytes = static_cast<size_t>(kIn / info.block_size) * info.type_size;
+    const int64_t n_out = static_cast<int64_t>(mb * 1e6 / static_cast<double>(row_bytes));
+    const size_t total = row_bytes * static_cast<size_t>(n_out);
+    void* mem = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) return 1;
+#if defined(MADV_NOHUGEPAGE)
+    madvise(mem, total, getenv("HUGE") ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+#endif
+    uint8_t* w = static_cast<uint8_t*>(mem);
+    std::vector<float> v(kIn);
+    std::vector<uint8_t> rows(row_bytes * 16);
+    for (int r = 0; r < 16; ++r) {
+      for (float& f : v) f = normal(rng);
+      (void)QuantizeRowRef(*type, v.data(), kIn, rows.data() + r * row_bytes);
+    }
+    for (int64_t r = 0; r < n_out; ++r) {
+      std::memcpy(w + r * row_bytes, rows.data() + (r % 16) * row_bytes, row_bytes);
+    }
+    const size_t xb = ActivationRowBytes(*type, kIn);
+    std::vector<uint8_t> x(xb * n_tok);
+    for (int t = 0; t < n_tok; ++t) {
+      for (float& f : v) f = normal(rng);
+      QuantizeActivations(*type, v.data(), kIn, x.data() + t * xb, isa);
+    }
+    std::vector<float> y(static_cast<size_t>(n_out * n_tok));
+    std::vector<double> gbs;
+    for (int p = 0; p < passes + 1; ++p) {
+      const double s0 = Seconds();
+      std::vector<std::thread> th;
+      for (int i = 0; i < threads; ++i) {
+        th.emplace_back([&, i] {
+          MatmulArgs a{*type,
+                       w,
+                       row_bytes,
+                       kIn,
+                       x.data(),
+                       xb,
+                       n_tok,
+                       y.data(),
+                       n_out,
+                       n_out * i / threads,
+                       n_out * (i + 1) / threads};
+          Matmul(a, isa);
+        });
+      }
+      for (auto& t : th) t.join();
+      if (p > 0) gbs.push_back(static_cast<double>(total) / (Seconds() - s0) / 1e9);
+    }
+    std::printf("%-5s %6.1f GB/s (min %.1f, max %.1f)\n", std::string(info.name).c_str(),
+                Median(gbs), *std::min_element(gbs.begin(), gbs.end()),
+                *std::max_element(gbs.begin(), gbs.end()));
+    std::fflush(stdout);
+    munmap(mem, total);
+  }
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   int n_tok = 1;
+  double stream_mb = 0;
+  int threads = 1, passes = 9;
   double min_s = 0.3;
   std::string types = "F32,F16,BF16,Q8_0,Q4_0,Q4_1,Q5_0,Q5_1,Q4_K,Q5_K,Q6_K";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--tok")) n_tok = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--types")) types = argv[i + 1];
     if (!std::strcmp(argv[i], "--min-ms")) min_s = std::atof(argv[i + 1]) / 1000.0;
+    if (!std::strcmp(argv[i], "--stream")) stream_mb = std::atof(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--passes")) passes = std::atoi(argv[i + 1]);
   }
+  if (stream_mb > 0) return Stream(types, stream_mb, threads, passes, n_tok);
   const Shape shapes[] = {{2048, 2048}, {5632, 2048}, {2048, 5632}, {32000, 2048}};
   Isa isas[8];
   const int n_isa = AvailableIsas(isas);

@@ -38,6 +38,11 @@ inline __m512i RepeatIdx(int first, int width) {
   return _mm512_load_si512(idx);
 }
 
+// Software prefetch distance into L2 (bytes ahead; rows are contiguous, so
+// it runs on into the next row), far enough to cover DRAM latency and to
+// cross 4 KiB pages ahead of the hardware prefetchers.
+constexpr int64_t kPrefetchAhead = 4096;
+
 struct KernelQ4K {
   template <int T>
   static void Row(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, float* out) {
@@ -51,8 +56,9 @@ struct KernelQ4K {
     for (int i = 0; i < 4; ++i) sidx[i] = RepeatIdx(2 * i, 16);
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* p = w_row + b * sizeof(BlockQ4_K);
-      _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * sizeof(BlockQ4_K), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * sizeof(BlockQ4_K) + 64, _MM_HINT_T0);
+      for (size_t o = 0; o < sizeof(BlockQ4_K); o += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T1);
+      }
       uint64_t sc8, m8;
       ScalesMinsK4(p + offsetof(BlockQ4_K, scales), &sc8, &m8);
       const float d = F16At(p + offsetof(BlockQ4_K, d));
@@ -109,9 +115,9 @@ struct KernelQ6K {
     for (int j = 0; j < 4; ++j) sidx[j] = RepeatIdx(4 * j, 8);
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* p = w_row + b * sizeof(BlockQ6_K);
-      _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * sizeof(BlockQ6_K), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * sizeof(BlockQ6_K) + 64, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * sizeof(BlockQ6_K) + 128, _MM_HINT_T0);
+      for (size_t o = 0; o < sizeof(BlockQ6_K); o += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T1);
+      }
       const float d = F16At(p + offsetof(BlockQ6_K, d));
       const __m128i sc8 =
           _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + offsetof(BlockQ6_K, scales)));

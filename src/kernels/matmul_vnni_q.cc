@@ -1,18 +1,20 @@
 // AVX-512 VNNI kernels for Q4_0 and Q8_0 (Q4_1/Q5_x use the AVX2 kernels).
 //
-// Blocks are processed in groups of 16. Per pair of blocks one vpdpbusd gives
-// 16 int32 partials (unsigned weight codes x signed activations; Q8_0 codes
-// are biased by +128 to be unsigned). A fixed shuffle tree reduces the 8 pair
-// vectors of a group to one vector of 16 exact block sums, in lane order
-// l -> block 4 * (l % 4) + l / 4 of the group. The offset (8 * sum(a) for Q4_0,
-// 128 * sum(a) for Q8_0) is subtracted in integers, then one fma per group:
-// acc += (d_w * d_a) * sum, lane-wise. Blocks past the last full group (the
-// tail) are summed exactly in integers and added to a scalar in block order.
-// Result = hsum(acc) (fixed tree, _mm512_reduce_add_ps order) + tail.
+// Blocks are processed in groups of 16, as 4 quads. The weight codes of a quad
+// are loaded in lane-block order (128-bit lane k = 16 codes of block k; unsigned:
+// Q4_0 nibbles as they are, Q8_0 codes biased by +128) and the activations are
+// rearranged to match once per call. Per quad two vpdpbusd give, in lane k, 4
+// int32 partials of block k; a fixed unpack tree reduces the 4 quad vectors to
+// 16 exact block sums in lane order l -> block 4 * (l % 4) + l / 4. The offset
+// (8 * sum(a) for Q4_0, 128 * sum(a) for Q8_0) is subtracted in integers, then
+// one fma per group: acc += (d_w * d_a) * sum, lane-wise. Blocks past the last
+// full group (the tail) are summed exactly in integers and added to a scalar in
+// block order. Result = hsum(acc) (fixed tree, _mm512_reduce_add_ps order) + tail.
 #include <immintrin.h>
 
 #include <cstddef>
 #include <cstring>
+#include <vector>
 
 #include "format/quant_blocks.h"
 #include "kernels/act_layout.h"
@@ -27,21 +29,27 @@ inline float F16At(const uint8_t* p) {
   return _cvtsh_ss(h);
 }
 
-// Codes of blocks at p and p + kBytes as 64 bytes in element order.
+// Codes of blocks p, p + kBytes, p + 2 * kBytes, p + 3 * kBytes ("a quad") as two
+// vectors in lane-block order: 128-bit lane k of *lo holds elements 0..15 of
+// block k, lane k of *hi its elements 16..31 (the activations are rearranged to
+// match once per call, see Prepare).
 struct DecQ4_0 {
   using Block = BlockQ4_0;
   static constexpr int kShift = 3;
-  static __m512i Pair(const uint8_t* p) {
+  static void Quad(const uint8_t* p, __m512i* lo, __m512i* hi) {
     constexpr size_t kOff = offsetof(Block, qs);
-    const __m256i y = _mm256_inserti128_si256(
-        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kOff))),
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + sizeof(Block) + kOff)), 1);
-    // [qs0, qs1, qs0 >> 4, qs1 >> 4] -> [lo0, hi0, lo1, hi1]
-    const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(y), _mm256_srli_epi16(y, 4), 1);
-    return _mm512_and_si512(_mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0)),
-                            _mm512_set1_epi8(0x0F));
+    __m512i z = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kOff)));
+    z = _mm512_inserti32x4(
+        z, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + sizeof(Block) + kOff)), 1);
+    z = _mm512_inserti32x4(
+        z, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * sizeof(Block) + kOff)), 2);
+    z = _mm512_inserti32x4(
+        z, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 3 * sizeof(Block) + kOff)), 3);
+    const __m512i m = _mm512_set1_epi8(0x0F);
+    *lo = _mm512_and_si512(z, m);
+    *hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), m);
   }
-  // One block's codes (tail).
+  // One block's codes in element order (tail).
   static __m256i One(const uint8_t* p) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + offsetof(Block, qs)));
     return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), _mm256_set1_epi8(0x0F));
@@ -51,12 +59,19 @@ struct DecQ4_0 {
 struct DecQ8_0 {
   using Block = BlockQ8_0;
   static constexpr int kShift = 7;
-  static __m512i Pair(const uint8_t* p) {
-    constexpr size_t kOff = offsetof(Block, qs);
-    const __m512i z = _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kOff))),
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + sizeof(Block) + kOff)), 1);
+  static __m512i Half(const uint8_t* p) {
+    __m512i z = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    z = _mm512_inserti32x4(z, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + sizeof(Block))),
+                           1);
+    z = _mm512_inserti32x4(
+        z, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * sizeof(Block))), 2);
+    z = _mm512_inserti32x4(
+        z, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 3 * sizeof(Block))), 3);
     return _mm512_xor_si512(z, _mm512_set1_epi8(static_cast<char>(0x80)));
+  }
+  static void Quad(const uint8_t* p, __m512i* lo, __m512i* hi) {
+    *lo = Half(p + offsetof(Block, qs));
+    *hi = Half(p + offsetof(Block, qs) + 16);
   }
   static __m256i One(const uint8_t* p) {
     const __m256i z = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + offsetof(Block, qs)));
@@ -64,65 +79,118 @@ struct DecQ8_0 {
   }
 };
 
-// 8 vectors of pair partials -> 16 block sums, lane l = block 4 * (l % 4) + l / 4.
-inline __m512i ReduceGroup(const __m512i z[8]) {
-  __m512i s[4];
-  for (int m = 0; m < 4; ++m) {
-    const __m512i a = z[2 * m], b = z[2 * m + 1];
-    s[m] = _mm512_add_epi32(_mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
-                            _mm512_shuffle_i64x2(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
-  }
-  const __m512i v0 =
-      _mm512_add_epi32(_mm512_unpacklo_epi64(s[0], s[1]), _mm512_unpackhi_epi64(s[0], s[1]));
-  const __m512i v1 =
-      _mm512_add_epi32(_mm512_unpacklo_epi64(s[2], s[3]), _mm512_unpackhi_epi64(s[2], s[3]));
-  const __m512 f0 = _mm512_castsi512_ps(v0), f1 = _mm512_castsi512_ps(v1);
-  return _mm512_add_epi32(_mm512_castps_si512(_mm512_shuffle_ps(f0, f1, _MM_SHUFFLE(2, 0, 2, 0))),
-                          _mm512_castps_si512(_mm512_shuffle_ps(f0, f1, _MM_SHUFFLE(3, 1, 3, 1))));
+// Lane l of a group's 16-lane vectors stands for block 4 * (l % 4) + l / 4.
+constexpr int BlockOfLane(int l) {
+  return 4 * (l % 4) + l / 4;
 }
 
-inline __m512i GroupPerm() {
-  return _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+// Quad partials v[m] (lane k: 4 partials of block 4m + k) -> 16 exact block
+// sums in lane order (lane 4k + m = block 4m + k).
+inline __m512i ReduceGroup(const __m512i v[4]) {
+  const __m512i t0 =
+      _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
+  const __m512i t1 =
+      _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
+  return _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
 }
+
+// Software prefetch distance (bytes ahead of the group being read) into L2;
+// far enough to cover DRAM latency at full bandwidth, and across 4 KiB pages
+// (which the hardware prefetchers do not cross).
+constexpr int64_t kPrefetchAhead = 4096;
 
 template <class Dec>
 struct KernelVnni {
-  static constexpr int64_t kBytes = sizeof(typename Dec::Block);
+  using Block = typename Dec::Block;
+  static constexpr int64_t kBytes = sizeof(Block);
+  static constexpr int64_t kGroupBytes = 16 * kBytes;
+  // Blocks whose F16 scale lies in one 128-byte window starting at the first.
+  static constexpr int kChunk = (128 - 2 - static_cast<int>(offsetof(Block, d))) / kBytes + 1;
+  static constexpr int kChunks = (16 + kChunk - 1) / kChunk;
+  // Prepared group of one token: 4 quads x (64 bytes lo + 64 bytes hi) of
+  // codes in lane-block order, then float d[16] and int32 sum[16] << kShift,
+  // both in lane order.
+  static constexpr int64_t kPrepBytes = 512 + 64 + 64;
+
+  static void Prepare(const uint8_t* x, int64_t n_in, uint8_t* out) {
+    const Act32View xv(x, n_in);
+    const int64_t ng = n_in / kQK / 16;
+    for (int64_t g = 0; g < ng; ++g) {
+      uint8_t* o = out + g * kPrepBytes;
+      const int8_t* q = xv.q + g * 16 * kQK;
+      for (int m = 0; m < 4; ++m) {
+        for (int k = 0; k < 4; ++k) {
+          std::memcpy(o + 128 * m + 16 * k, q + (4 * m + k) * kQK, 16);
+          std::memcpy(o + 128 * m + 64 + 16 * k, q + (4 * m + k) * kQK + 16, 16);
+        }
+      }
+      for (int l = 0; l < 16; ++l) {
+        const int64_t b = 16 * g + BlockOfLane(l);
+        const float d = xv.Scale(b);
+        const int32_t s = xv.Sum(b) * (1 << Dec::kShift);
+        std::memcpy(o + 512 + 4 * l, &d, 4);
+        std::memcpy(o + 576 + 4 * l, &s, 4);
+      }
+    }
+  }
+
+  struct ScaleIdx {
+    __m512i idx[kChunks];
+    __mmask32 mask[kChunks];
+    ScaleIdx() {
+      for (int c = 0; c < kChunks; ++c) {
+        alignas(64) int16_t v[32] = {};
+        mask[c] = 0;
+        for (int l = 0; l < 16; ++l) {
+          const int b = BlockOfLane(l);
+          if (b / kChunk != c) continue;
+          v[l] = static_cast<int16_t>(((b - c * kChunk) * kBytes + offsetof(Block, d)) / 2);
+          mask[c] |= 1u << l;
+        }
+        idx[c] = _mm512_load_si512(v);
+      }
+    }
+  };
+
+  // The 16 weight scales of the group at p in lane order (no gather: permutes
+  // of cache lines the codes come from anyway; never reads past the group).
+  static __m512 Scales(const uint8_t* p, const ScaleIdx& si) {
+    __m512i r = _mm512_setzero_si512();
+    for (int c = 0; c < kChunks; ++c) {
+      const uint8_t* base = p + c * kChunk * kBytes;
+      const __m512i v = _mm512_permutex2var_epi16(_mm512_loadu_si512(base), si.idx[c],
+                                                  _mm512_loadu_si512(base + 64));
+      r = c == 0 ? v : _mm512_mask_mov_epi16(r, si.mask[c], v);
+    }
+    return _mm512_cvtph_ps(_mm512_castsi512_si256(r));
+  }
 
   template <int T>
-  static void Row(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, float* out) {
+  static void Row(const uint8_t* w_row, const uint8_t* const* prep, const uint8_t* const* x,
+                  int64_t n_in, const ScaleIdx& si, float* out) {
     const int64_t nb = n_in / kQK;
     const int64_t ng = nb / 16;
-    Act32View xv[T];
-    for (int t = 0; t < T; ++t) xv[t] = Act32View(x[t], n_in);
     __m512 acc[T];
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
-    const __m512i perm = GroupPerm();
-    const __m512i gidx = _mm512_mullo_epi32(perm, _mm512_set1_epi32(static_cast<int>(kBytes)));
     for (int64_t g = 0; g < ng; ++g) {
-      const uint8_t* p = w_row + g * 16 * kBytes;
-      _mm_prefetch(reinterpret_cast<const char*>(p) + 16 * kBytes, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(p) + 16 * kBytes + 64, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(p) + 16 * kBytes + 128, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(p) + 16 * kBytes + 192, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(p) + 16 * kBytes + 256, _MM_HINT_T0);
-      __m512i w[8];
-      for (int k = 0; k < 8; ++k) w[k] = Dec::Pair(p + 2 * k * kBytes);
-      // Weight scales in lane order (F16 in the low half of each gathered dword).
-      const __m512i dbits = _mm512_i32gather_epi32(gidx, p + offsetof(typename Dec::Block, d), 1);
-      const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dbits));
+      const uint8_t* p = w_row + g * kGroupBytes;
+      for (int64_t o = 0; o < kGroupBytes; o += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T1);
+      }
+      __m512i lo[4], hi[4];
+      for (int m = 0; m < 4; ++m) Dec::Quad(p + 4 * m * kBytes, &lo[m], &hi[m]);
+      const __m512 dw = Scales(p, si);
 #pragma GCC unroll 4
       for (int t = 0; t < T; ++t) {
-        const int8_t* a = xv[t].q + g * 16 * kQK;
-        __m512i z[8];
-        for (int k = 0; k < 8; ++k) {
-          z[k] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[k], _mm512_loadu_si512(a + 64 * k));
+        const uint8_t* a = prep[t] + g * kPrepBytes;
+        __m512i v[4];
+        for (int m = 0; m < 4; ++m) {
+          v[m] =
+              _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo[m], _mm512_loadu_si512(a + 128 * m));
+          v[m] = _mm512_dpbusd_epi32(v[m], hi[m], _mm512_loadu_si512(a + 128 * m + 64));
         }
-        const __m512i sums =
-            _mm512_permutexvar_epi32(perm, _mm512_loadu_si512(xv[t].sum + 4 * 16 * g));
-        const __m512i tot = _mm512_sub_epi32(ReduceGroup(z), _mm512_slli_epi32(sums, Dec::kShift));
-        const __m512 da = _mm512_permutexvar_ps(
-            perm, _mm512_loadu_ps(reinterpret_cast<const float*>(xv[t].d) + 16 * g));
+        const __m512i tot = _mm512_sub_epi32(ReduceGroup(v), _mm512_loadu_si512(a + 576));
+        const __m512 da = _mm512_loadu_ps(reinterpret_cast<const float*>(a + 512));
         acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(tot), acc[t]);
       }
     }
@@ -131,24 +199,62 @@ struct KernelVnni {
     for (int64_t b = ng * 16; b < nb; ++b) {
       const uint8_t* p = w_row + b * kBytes;
       const __m256i w = Dec::One(p);
-      const float dw = F16At(p + offsetof(typename Dec::Block, d));
+      const float dw = F16At(p + offsetof(Block, d));
       for (int t = 0; t < T; ++t) {
-        const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv[t].q + b * kQK));
+        const Act32View xv(x[t], n_in);
+        const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv.q + b * kQK));
         const __m256i z = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w, a);
         const __m128i h = _mm_add_epi32(_mm256_castsi256_si128(z), _mm256_extracti128_si256(z, 1));
         const __m128i h2 = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(1, 0, 3, 2)));
         const __m128i h3 = _mm_add_epi32(h2, _mm_shuffle_epi32(h2, _MM_SHUFFLE(2, 3, 0, 1)));
-        const int tot = _mm_cvtsi128_si32(h3) - xv[t].Sum(b) * (1 << Dec::kShift);
-        tail[t] += (dw * xv[t].Scale(b)) * static_cast<float>(tot);
+        const int tot = _mm_cvtsi128_si32(h3) - xv.Sum(b) * (1 << Dec::kShift);
+        tail[t] += (dw * xv.Scale(b)) * static_cast<float>(tot);
       }
     }
     for (int t = 0; t < T; ++t) out[t] = _mm512_reduce_add_ps(acc[t]) + tail[t];
   }
 };
 
+// Prepares every token's groups once per call (O(n_tok * n_in), identical in
+// every thread), then runs rows x groups of up to 4 tokens.
 template <class Dec>
 void Run(const MatmulArgs& a) {
-  DriveRows<KernelVnni<Dec>>(a);
+  using K = KernelVnni<Dec>;
+  const int64_t ng = a.n_in / kQK / 16;
+  const size_t per_tok = static_cast<size_t>(ng * K::kPrepBytes);
+  thread_local std::vector<uint8_t> buf;
+  if (buf.size() < per_tok * static_cast<size_t>(a.n_tok)) buf.resize(per_tok * a.n_tok);
+  for (int t = 0; t < a.n_tok; ++t)
+    K::Prepare(a.x + t * a.x_stride, a.n_in, buf.data() + t * per_tok);
+  const typename K::ScaleIdx si;
+  const uint8_t* prep[4];
+  const uint8_t* x[4];
+  float out[4];
+  for (int64_t r = a.row_begin; r < a.row_end; ++r) {
+    const uint8_t* w = a.w + r * a.row_bytes;
+    for (int t = 0; t < a.n_tok; t += 4) {
+      const int n = a.n_tok - t < 4 ? a.n_tok - t : 4;
+      for (int i = 0; i < n; ++i) {
+        prep[i] = buf.data() + (t + i) * per_tok;
+        x[i] = a.x + (t + i) * a.x_stride;
+      }
+      switch (n) {
+        case 4:
+          K::template Row<4>(w, prep, x, a.n_in, si, out);
+          break;
+        case 3:
+          K::template Row<3>(w, prep, x, a.n_in, si, out);
+          break;
+        case 2:
+          K::template Row<2>(w, prep, x, a.n_in, si, out);
+          break;
+        default:
+          K::template Row<1>(w, prep, x, a.n_in, si, out);
+          break;
+      }
+      for (int i = 0; i < n; ++i) a.y[(t + i) * a.y_stride + r] = out[i];
+    }
+  }
 }
 
 }  // namespace
