@@ -242,3 +242,29 @@ TEST(EngineCliTest, RecordedRunsReplayExactly) {
 
 }  // namespace
 }  // namespace hearth
+
+namespace hearth {
+namespace {
+
+TEST(EngineCliTest, RunJsonHasIdsTextAndTimings) {
+  HEARTH_REQUIRE_SHARED();
+  const std::string dir = testing::TempDir();
+  ASSERT_TRUE(WriteFileAtomic(dir + "/prompt.txt", "I dreamed").ok());
+  auto r = testing::RunCommand(testing::HearthBinary() + " run -m " + testing::SharedDir() +
+                               "/models/aidreams260K/aidreams260K-f32.gguf -f " + dir +
+                               "/prompt.txt -n 12 --json 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0);
+  auto j = json::Parse(r.output);
+  ASSERT_TRUE(j.ok()) << r.output;
+  EXPECT_EQ(j->Find("prompt_ids")->as_array().size(), 7u);
+  EXPECT_EQ(j->Find("output_ids")->as_array().size(), 12u);
+  EXPECT_EQ(j->Find("text")->as_string().rfind(", as I sense the nodes", 0), 0u)
+      << j->Find("text")->as_string();
+  const json::Value* t = j->Find("timings");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->Find("stop_reason")->as_string(), "max_tokens");
+  EXPECT_GT(t->Find("decode_tokens_per_second")->as_double(), 0.0);
+}
+
+}  // namespace
+}  // namespace hearth

@@ -88,7 +88,7 @@ int RunChat(const Args& args) {
   json::Value messages(json::Value::Array{});
   if (args.Has("system")) messages.Push(Message("system", args.Get("system")));
   std::vector<int32_t> cached;  // ids whose KV the session holds, in order
-  GenerateResult last;
+  runtime::GenerateResult last;
   const bool tty = isatty(STDIN_FILENO);
   std::fprintf(stderr, "hearth chat: %s, context %d tokens. /help for commands.\n",
                setup->model_path.c_str(), s.n_ctx());
@@ -176,13 +176,13 @@ int RunChat(const Args& args) {
     std::vector<int32_t> fresh(prompt->ids.begin() + static_cast<std::ptrdiff_t>(common),
                                prompt->ids.end());
     std::vector<int32_t> history = prompt->ids;
-    GenerateConfig cfg = gen->config;
+    runtime::GenerateConfig cfg = gen->config;
     cfg.cancel = &g_interrupted;
     cfg.on_text = [](const std::string& t) {
       std::fwrite(t.data(), 1, t.size(), stdout);
       std::fflush(stdout);
     };
-    auto g = Generate(s, tokenizer, fresh, *sampler, rng, &history, cfg);
+    auto g = runtime::Generate(s, tokenizer, fresh, *sampler, rng, &history, cfg);
     std::printf("\n");
     std::fflush(stdout);
     if (!g.ok()) {

@@ -14,15 +14,15 @@
 #include "base/sysinfo.h"
 #include "commands.h"
 #include "engine_cli.h"
-#include "generate.h"
 #include "run_options.h"
 #include "run_record.h"
+#include "runtime/generate.h"
 
 namespace hearth::cli {
 namespace {
 
 void WriteTimings(json::Writer& w, const LoadedModel& loaded, const Session& s,
-                  const GenerateResult& g) {
+                  const runtime::GenerateResult& g) {
   auto rss = ProcessRss();
   w.Key("load_ms"), w.Double(loaded.load_ms);
   w.Key("prompt_tokens"), w.Uint(g.prompt_tokens);
@@ -152,14 +152,14 @@ int RunRun(int argc, char** argv) {
   std::vector<int32_t> history = ids;  // the penalties see the prompt and the output
 
   const bool as_json = args->Has("json");
-  GenerateConfig cfg = gen->config;
+  runtime::GenerateConfig cfg = gen->config;
   if (!as_json) {
     cfg.on_text = [](const std::string& t) {
       std::fwrite(t.data(), 1, t.size(), stdout);
       std::fflush(stdout);
     };
   }
-  auto g = Generate(s, tokenizer, ids, *sampler, rng, &history, cfg);
+  auto g = runtime::Generate(s, tokenizer, ids, *sampler, rng, &history, cfg);
   if (!g.ok()) return ReportError("run", g.status());
   if (!as_json) std::printf("\n");
 

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "args.h"
-#include "generate.h"
+#include "runtime/generate.h"
 #include "sampling/sampling_params.h"
 
 namespace hearth::cli {
@@ -12,7 +12,7 @@ void AddGenerationOptions(ArgParser& p);
 
 struct GenerationOptions {
   sampling::SamplingParams sampling;
-  GenerateConfig config;
+  runtime::GenerateConfig config;
 };
 Result<GenerationOptions> ParseGenerationOptions(const Args& a);
 

@@ -1,10 +1,10 @@
-#include "generate.h"
+#include "runtime/generate.h"
 
 #include <chrono>
 
 #include "runtime/stop_matcher.h"
 
-namespace hearth::cli {
+namespace hearth::runtime {
 namespace {
 using Clock = std::chrono::steady_clock;
 double Ms(Clock::time_point a, Clock::time_point b) {
@@ -81,4 +81,4 @@ Result<GenerateResult> Generate(Session& s, const tok::Tokenizer& tokenizer,
   return r;
 }
 
-}  // namespace hearth::cli
+}  // namespace hearth::runtime

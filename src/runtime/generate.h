@@ -1,4 +1,5 @@
-// The generation loop shared by `hearth run` (one-shot and --chat): evaluate
+// The generation loop (used by `hearth run`, its --chat REPL and later the
+// server's scheduler for single sequences): evaluate
 // new prompt tokens on top of what the session already holds, then sample,
 // stream complete UTF-8 text held back from stop strings, and stop on EOG, a
 // stop string, max_tokens or cancellation.
@@ -14,7 +15,7 @@
 #include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
 
-namespace hearth::cli {
+namespace hearth::runtime {
 
 struct GenerateConfig {
   int64_t max_tokens = 128;
@@ -43,4 +44,4 @@ Result<GenerateResult> Generate(Session& session, const tok::Tokenizer& tokenize
                                 sampling::Rng& rng, std::vector<int32_t>* history,
                                 const GenerateConfig& config);
 
-}  // namespace hearth::cli
+}  // namespace hearth::runtime
