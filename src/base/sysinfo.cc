@@ -405,8 +405,8 @@ double SecondsSince(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
-Result<BandwidthResult> MeasureReadBandwidth(int threads, double max_seconds,
-                                             uint64_t buffer_bytes) {
+Result<BandwidthResult> MeasureReadBandwidth(int threads, double max_seconds, uint64_t buffer_bytes,
+                                             bool huge_pages) {
   const auto t0 = std::chrono::steady_clock::now();
   if (threads < 1 || threads > 1024) {
     return InvalidArgumentError(StrFormat("bandwidth threads must be 1..1024, got %d", threads));
@@ -427,8 +427,10 @@ Result<BandwidthResult> MeasureReadBandwidth(int threads, double max_seconds,
     return ErrnoError(StrFormat("allocating %s for the bandwidth test", HumanBytes(total).c_str()),
                       errno);
   }
-#if defined(MADV_HUGEPAGE)
-  madvise(mem, total, MADV_HUGEPAGE);  // fewer faults and TLB misses; a hint only
+#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
+  // Huge pages: fewer faults and TLB misses (a hint only). Without them the
+  // buffer reads like a memory-mapped model file, which uses 4 KiB pages.
+  madvise(mem, total, huge_pages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 #endif
   uint8_t* base = static_cast<uint8_t*>(mem);
 

@@ -126,8 +126,10 @@ struct BandwidthResult {
 // exceeded (after 3), or 2 x `max_seconds` (after 1). About 0.1-0.2 s for
 // 256 MiB at 20-40 GB/s; the first run in a fresh VM can spend more on page faults. Not thread-safe
 // with respect to other heavy work: run it on an otherwise idle process.
+// `huge_pages` false measures 4 KiB pages, as a memory-mapped model file has:
+// the ceiling that matters for decoding (about 10% below the huge-page figure).
 Result<BandwidthResult> MeasureReadBandwidth(int threads, double max_seconds,
-                                             uint64_t buffer_bytes = 0);
+                                             uint64_t buffer_bytes = 0, bool huge_pages = true);
 // Convenience: the GB/s of MeasureReadBandwidth, or 0 on failure.
 double MeasureReadBandwidthGBs(int threads, double max_seconds);
 
