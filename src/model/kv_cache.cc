@@ -1,8 +1,7 @@
 #include "model/kv_cache.h"
 
-#include <new>
-
 #include "base/strings.h"
+#include "base/sysinfo.h"
 
 namespace hearth {
 
@@ -18,6 +17,16 @@ Result<KvCache> KvCache::Create(const HParams& hp, int n_ctx, KvType type) {
   c.row_elems_ = static_cast<int64_t>(hp.n_head_kv * hp.head_dim);
   c.row_bytes_ = static_cast<size_t>(c.row_elems_) * (type == KvType::kF32 ? 4 : 2);
   const size_t bytes = c.row_bytes_ * hp.n_layer * static_cast<size_t>(n_ctx);
+  // Refuse up front what the machine cannot hold, naming the numbers (DESIGN §4),
+  // rather than failing inside the allocator.
+  if (auto mem = GetMemoryInfo(); mem.ok() && 2 * bytes > mem->EffectiveAvailableBytes()) {
+    return ResourceExhaustedError(
+        StrFormat("the KV cache for %d positions needs %s (K and V, %s), but only %s of memory is "
+                  "available; lower --ctx",
+                  n_ctx, HumanBytes(2 * bytes).c_str(), KvTypeName(type),
+                  HumanBytes(mem->EffectiveAvailableBytes()).c_str()),
+        "oom_kv_cache");
+  }
   c.k_.resize(bytes);
   c.v_.resize(bytes);
   return c;
