@@ -101,14 +101,20 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> mo
 }
 
 void Session::MatMul(const Matrix& w, const float* x, int64_t x_stride, int n, float* y,
-                     int64_t y_stride) {
+                     int64_t y_stride, const Matrix* prepared_for) {
   const size_t row = kernels::ActivationRowBytes(w.type, w.n_in);
   uint8_t* xq = xq_.data();
-  pool_->ParallelFor(n, [&](int64_t b, int64_t e, int) {
-    for (int64_t t = b; t < e; ++t) {
-      kernels::QuantizeActivations(w.type, x + t * x_stride, w.n_in, xq + t * row, isa_);
-    }
-  });
+  // The prepared activations depend only on the weight type and the input, so
+  // matrices reading the same input with the same type (q/k/v, gate/up) share them.
+  const bool reuse =
+      prepared_for != nullptr && prepared_for->type == w.type && prepared_for->n_in == w.n_in;
+  if (!reuse) {
+    pool_->ParallelFor(n, [&](int64_t b, int64_t e, int) {
+      for (int64_t t = b; t < e; ++t) {
+        kernels::QuantizeActivations(w.type, x + t * x_stride, w.n_in, xq + t * row, isa_);
+      }
+    });
+  }
   pool_->ParallelFor(w.n_out, [&](int64_t b, int64_t e, int) {
     kernels::MatmulArgs a{w.type, w.data, w.row_bytes, w.n_in, xq, row, n, y, y_stride, b, e};
     kernels::Matmul(a, isa_);
@@ -174,8 +180,8 @@ Status Session::EvalBatch(const int32_t* tokens, int n, int first_out, float* lo
         RmsNorm(x_.data() + t * e, L.attn_norm, eps, e, xn_.data() + t * e);
     });
     MatMul(L.wq, xn_.data(), e, n, q_.data(), q_dim);
-    MatMul(L.wk, xn_.data(), e, n, k_.data(), kv_dim);
-    MatMul(L.wv, xn_.data(), e, n, v_.data(), kv_dim);
+    MatMul(L.wk, xn_.data(), e, n, k_.data(), kv_dim, &L.wq);
+    MatMul(L.wv, xn_.data(), e, n, v_.data(), kv_dim, &L.wk);
     pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
       for (int64_t t = b; t < end; ++t) {
         float* q = q_.data() + t * q_dim;
@@ -205,7 +211,7 @@ Status Session::EvalBatch(const int32_t* tokens, int n, int first_out, float* lo
       }
     });
     MatMul(L.w_gate, xn_.data(), e, n, gate_.data(), ff);
-    MatMul(L.w_up, xn_.data(), e, n, up_.data(), ff);
+    MatMul(L.w_up, xn_.data(), e, n, up_.data(), ff, &L.w_gate);
     pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
       for (int64_t t = b; t < end; ++t) {
         float* g = gate_.data() + t * ff;

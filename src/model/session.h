@@ -51,8 +51,11 @@ class Session {
   Session(std::shared_ptr<const Model> model, KvCache kv, const SessionOptions& opts);
   // One micro-batch of n tokens starting at pos_; logits for rows [first_out, n).
   Status EvalBatch(const int32_t* tokens, int n, int first_out, float* logits);
-  // Y[t][:] = W X[t] for t < n; X rows have `x_stride` floats.
-  void MatMul(const Matrix& w, const float* x, int64_t x_stride, int n, float* y, int64_t y_stride);
+  // Y[t][:] = W X[t] for t < n; X rows have `x_stride` floats. `prepared_for`:
+  // the matrix of the previous call when it read the same x — its prepared
+  // activations are reused if the formats agree.
+  void MatMul(const Matrix& w, const float* x, int64_t x_stride, int n, float* y, int64_t y_stride,
+              const Matrix* prepared_for = nullptr);
   void Attention(int layer, int n);
 
   std::shared_ptr<const Model> model_;
