@@ -111,6 +111,9 @@ HEARTH_DEFINE_ERROR(ResourceExhaustedError, kResourceExhausted)
 HEARTH_DEFINE_ERROR(FailedPreconditionError, kFailedPrecondition)
 HEARTH_DEFINE_ERROR(IoError, kIoError)
 HEARTH_DEFINE_ERROR(InternalError, kInternal)
+HEARTH_DEFINE_ERROR(PermissionDeniedError, kPermissionDenied)
+HEARTH_DEFINE_ERROR(AlreadyExistsError, kAlreadyExists)
+HEARTH_DEFINE_ERROR(UnavailableError, kUnavailable)
 #undef HEARTH_DEFINE_ERROR
 
 Status ErrnoError(std::string_view what, int err) {

@@ -81,6 +81,9 @@ Status ResourceExhaustedError(std::string message, std::string reason = {});
 Status FailedPreconditionError(std::string message, std::string reason = {});
 Status IoError(std::string message, std::string reason = {});
 Status InternalError(std::string message, std::string reason = {});
+Status PermissionDeniedError(std::string message, std::string reason = {});
+Status AlreadyExistsError(std::string message, std::string reason = {});
+Status UnavailableError(std::string message, std::string reason = {});
 
 // Status for a failed syscall: "<what>: <strerror(err)>", code from errno
 // (ENOENT -> kNotFound, ENOSPC/EDQUOT -> kResourceExhausted, EACCES -> kPermissionDenied).

@@ -12,6 +12,7 @@ namespace hearth {
 std::string StrFormat(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
 std::vector<std::string_view> StrSplit(std::string_view s, char sep);
+std::string StrJoin(const std::vector<std::string>& parts, std::string_view sep);
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);
 std::string_view StripWhitespace(std::string_view s);

@@ -26,6 +26,18 @@ int RunRun(int argc, char** argv);
 int RunLogits(int argc, char** argv);
 int RunBench(int argc, char** argv);
 int RunTemplate(int argc, char** argv);
+int RunPack(int argc, char** argv);
+int RunKeygen(int argc, char** argv);
+int RunSign(int argc, char** argv);
+int RunVerify(int argc, char** argv);
+int RunInstall(int argc, char** argv);
+int RunActivate(int argc, char** argv);
+int RunRollback(int argc, char** argv);
+int RunStatus(int argc, char** argv);
+int RunRecover(int argc, char** argv);
+int RunRollout(int argc, char** argv);
+int RunUpdate(int argc, char** argv);
+int RunPublish(int argc, char** argv);
 
 // Prints "hearth <command>: error: <message>" to stderr and returns the exit
 // code for `status` (kExitUsage for usage errors, else kExitFailure).

@@ -20,6 +20,18 @@ constexpr Command kCommands[] = {
     {"synth", "write a deterministic random-weight model of a real shape", RunSynth},
     {"tokenize", "turn text into token ids (and back) with a model's tokenizer", RunTokenize},
     {"template", "render a chat template for a list of messages", RunTemplate},
+    {"pack", "package a GGUF model into a bundle (manifest, deterministic tar)", RunPack},
+    {"keygen", "create an Ed25519 signing key pair", RunKeygen},
+    {"sign", "sign a bundle's manifest", RunSign},
+    {"verify", "verify a bundle: signature, files, model facts (fails closed)", RunVerify},
+    {"install", "install a bundle into the device store and trial-activate it", RunInstall},
+    {"activate", "trial-activate an installed bundle", RunActivate},
+    {"rollback", "switch back to the previous bundle", RunRollback},
+    {"status", "show the device store: active, previous, trial, quarantined", RunStatus},
+    {"recover", "repair the store after a crash (run at boot)", RunRecover},
+    {"rollout", "staged rollout: a device's bucket, a policy decision", RunRollout},
+    {"update", "poll a signed channel and install what it points to", RunUpdate},
+    {"publish", "put a bundle and a signed channel file on a static origin", RunPublish},
 };
 
 void PrintUsage(FILE* out) {
@@ -27,7 +39,7 @@ void PrintUsage(FILE* out) {
                "Usage: hearth <command> [options]\n\n"
                "Hearth runs open-weight LLMs (GGUF) on the device, offline, within a memory "
                "budget.\n\nCommands:\n");
-  for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+  for (const Command& c : kCommands) std::fprintf(out, "  %-9s %s\n", c.name, c.summary);
   std::fprintf(out,
                "\nGlobal options:\n"
                "  --version  print version, build and the CPU features in use\n"
