@@ -234,16 +234,13 @@ Status HeaderError(uint64_t off, std::string_view name, const std::string& what,
 }
 
 const char* TypeName(char t) {
-  static constexpr std::pair<char, const char*> kNames[] = {{'1', "hard link"},
-                                                            {'2', "symbolic link"},
-                                                            {'3', "character device"},
-                                                            {'4', "block device"},
-                                                            {'6', "fifo"},
-                                                            {'7', "contiguous file"},
-                                                            {'x', "pax extended header"},
-                                                            {'g', "pax global header"},
-                                                            {'L', "GNU long name"},
-                                                            {'K', "GNU long link name"}};
+  // clang-format off
+  static constexpr std::pair<char, const char*> kNames[] = {
+      {'1', "hard link"}, {'2', "symbolic link"}, {'3', "character device"},
+      {'4', "block device"}, {'6', "fifo"}, {'7', "contiguous file"},
+      {'x', "pax extended header"}, {'g', "pax global header"}, {'L', "GNU long name"},
+      {'K', "GNU long link name"}, {'S', "GNU sparse file"}, {'V', "GNU volume label"}};
+  // clang-format on
   for (const auto& [c, name] : kNames) {
     if (c == t) return name;
   }

@@ -11,6 +11,10 @@
 //   [512-byte header][data padded to 512] ... [zero block][zero block]
 // Only regular files (typeflag '0', or '\0' when reading) and directories
 // ('5') exist; links, devices, fifos and pax/GNU extension headers are refused.
+// Also accepted on read: the GNU magic "ustar  \0" (whose prefix area holds
+// other data, so it is ignored), the historic signed-byte checksum, octal
+// fields led by spaces, and GNU base-256 numbers (positive only). Refused: a
+// directory entry with a non-zero size ("tar.bad_header").
 //
 // End-of-archive policy (reader): the archive must contain an end marker, a
 // zero block, after the last member; an archive that simply stops after a

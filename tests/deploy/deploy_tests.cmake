@@ -11,3 +11,9 @@ hearth_add_test(bundle_test SOURCES deploy/bundle_test.cc deploy/store_test.cc d
 hearth_add_test(store_crash_test SOURCES deploy/store_crash_test.cc deploy/deploy_fixture.cc
                 LIBS hearth_deploy LABELS e2e)
 add_dependencies(store_crash_test hearth)
+hearth_add_test(update_e2e_test SOURCES deploy/update_e2e_test.cc deploy/deploy_fixture.cc
+                LIBS hearth_deploy hearth_testing_http LABELS e2e)
+add_dependencies(update_e2e_test hearth)
+hearth_add_test(deploy_cli_test SOURCES deploy/deploy_cli_test.cc deploy/deploy_fixture.cc
+                LIBS hearth_deploy LABELS e2e)
+add_dependencies(deploy_cli_test hearth)

@@ -108,7 +108,8 @@ int RunPublish(int argc, char** argv) {
   p.Option("key", 'k', "NAME.key", "key that signs the channel file");
   p.Option("sequence", 0, "N", "channel sequence", "previous + 1");
   p.Option("rollout-permille", 0, "N", "0-1000 (120 = 12%)", "1000");
-  p.Option("salt", 0, "S", "rollout salt", "the bundle id");
+  p.Option("salt", 0, "S", "rollout salt (bucket = SHA-256(salt \":\" device_id))",
+           "empty: SHA-256(device_id)");
   p.Option("min-runtime", 0, "X.Y.Z", "eligibility: oldest runtime");
   p.Option("min-free-ram-mib", 0, "N", "eligibility: available RAM");
   p.Option("min-free-disk-mib", 0, "N", "eligibility: free disk");
