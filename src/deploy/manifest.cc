@@ -123,7 +123,9 @@ Status ValidateGenerationDefaults(const json::Value& d) {
   };
   if (!d.is_object()) return bad("must be a JSON object");
   sampling::SamplingParams p;
-  for (const auto& [key, v] : d.as_object()) {
+  for (const auto& member : d.as_object()) {
+    const std::string& key = member.first;  // (clang 14 cannot capture structured bindings)
+    const json::Value& v = member.second;
     auto number = [&](float* out) -> Status {
       if (!v.is_number() || !std::isfinite(v.as_double()))
         return bad("'" + key + "' must be a finite number");

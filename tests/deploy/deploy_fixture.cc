@@ -21,15 +21,16 @@ namespace hearth::deploy::testing {
 namespace {
 
 std::string ProcessDir() {
-  static const std::string dir = [] {
-    std::string d =
-        ::hearth::testing::BinaryDir() + "/test_tmp/deploy." + std::to_string(::getpid());
-    (void)RemoveTree(d);
-    std::filesystem::create_directories(d);
+  // Never destroyed: the exit handler below runs after static destructors.
+  static const std::string* const dir = [] {
+    auto* d = new std::string(::hearth::testing::BinaryDir() + "/test_tmp/deploy." +
+                              std::to_string(::getpid()));
+    (void)RemoveTree(*d);
+    std::filesystem::create_directories(*d);
     std::atexit([] { (void)RemoveTree(ProcessDir()); });
     return d;
   }();
-  return dir;
+  return *dir;
 }
 
 std::string FixtureDir() {
