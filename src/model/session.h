@@ -15,6 +15,7 @@
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "kernels/matmul.h"
+#include "model/forward.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
 
@@ -42,31 +43,17 @@ class Session {
   // Forgets positions >= pos (their KV entries are overwritten by later Evals):
   // keeps a shared prefix when a new prompt extends or edits the previous one.
   void Truncate(int pos) { pos_ = pos < pos_ ? (pos < 0 ? 0 : pos) : pos_; }
-  const Model& model() const { return *model_; }
-  kernels::Isa isa() const { return isa_; }
-  int n_threads() const { return pool_->size(); }
+  const Model& model() const { return fwd_.model(); }
+  kernels::Isa isa() const { return fwd_.isa(); }
+  int n_threads() const { return fwd_.n_threads(); }
   size_t kv_bytes() const { return kv_.bytes(); }
 
  private:
   Session(std::shared_ptr<const Model> model, KvCache kv, const SessionOptions& opts);
-  // One micro-batch of n tokens starting at pos_; logits for rows [first_out, n).
-  Status EvalBatch(const int32_t* tokens, int n, int first_out, float* logits);
-  // Y[t][:] = W X[t] for t < n; X rows have `x_stride` floats. `prepared_for`:
-  // the matrix of the previous call when it read the same x — its prepared
-  // activations are reused if the formats agree.
-  void MatMul(const Matrix& w, const float* x, int64_t x_stride, int n, float* y, int64_t y_stride,
-              const Matrix* prepared_for = nullptr);
-  void Attention(int layer, int n);
 
-  std::shared_ptr<const Model> model_;
   KvCache kv_;
-  int n_batch_;
+  Forward fwd_;
   int pos_ = 0;
-  kernels::Isa isa_;
-  std::unique_ptr<ThreadPool> pool_;
-  // Scratch, [n_batch][width] each.
-  std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, proj_;
-  std::vector<uint8_t> xq_;  // prepared activations
 };
 
 }  // namespace hearth

@@ -1,0 +1,250 @@
+#include "model/forward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "base/cpu_features.h"
+#include "base/strings.h"
+#include "format/fp16.h"
+#include "format/quant_ref.h"
+
+namespace hearth {
+namespace {
+
+// out = x / rms(x) * w, summing squares in index order.
+void RmsNorm(const float* x, const float* w, float eps, int n, float* out) {
+  float ss = 0.0f;
+  for (int i = 0; i < n; ++i) ss += x[i] * x[i];
+  const float scale = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
+  for (int i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
+}
+
+// Rotates the first rope_dims values of each head of `v` (n_heads heads of head_dim).
+void Rope(float* v, int n_heads, int head_dim, int rope_dims, int pos, const HParams& hp,
+          const float* factors) {
+  for (int i = 0; i < rope_dims / 2; ++i) {
+    double theta = static_cast<double>(pos) *
+                   std::pow(hp.rope_freq_base, -2.0 * i / static_cast<double>(rope_dims));
+    if (factors != nullptr) theta /= factors[i];
+    const float c = static_cast<float>(std::cos(theta)), s = static_cast<float>(std::sin(theta));
+    const bool neox = hp.rope_type == RopeType::kNeox;
+    const int a = neox ? i : 2 * i, b = neox ? i + rope_dims / 2 : 2 * i + 1;
+    for (int h = 0; h < n_heads; ++h) {
+      float* head = v + h * head_dim;
+      const float x0 = head[a], x1 = head[b];
+      head[a] = x0 * c - x1 * s;
+      head[b] = x0 * s + x1 * c;
+    }
+  }
+}
+
+inline float LoadKv(const uint8_t* row, int i, KvType t) {
+  if (t == KvType::kF32) return reinterpret_cast<const float*>(row)[i];
+  return Fp16ToFloat(reinterpret_cast<const uint16_t*>(row)[i]);
+}
+
+void StoreKv(const float* src, int n, KvType t, uint8_t* row) {
+  if (t == KvType::kF32) {
+    std::memcpy(row, src, static_cast<size_t>(n) * 4);
+  } else {
+    auto* h = reinterpret_cast<uint16_t*>(row);
+    for (int i = 0; i < n; ++i) h[i] = FloatToFp16(src[i]);
+  }
+}
+
+}  // namespace
+
+int DefaultThreadCount() {
+  const CpuFeatures& f = GetCpuFeatures();
+  return std::max(1, f.physical_cores);
+}
+
+Forward::Forward(std::shared_ptr<const Model> model, int n_batch, int n_threads)
+    : model_(std::move(model)),
+      n_batch_(n_batch > 0 ? n_batch : 256),
+      isa_(kernels::ActiveIsa()),
+      pool_(std::make_unique<ThreadPool>(n_threads > 0 ? n_threads : DefaultThreadCount())) {
+  const HParams& hp = model_->hparams();
+  const size_t nb = static_cast<size_t>(n_batch_);
+  const size_t q_dim = hp.n_head * hp.head_dim, kv_dim = hp.n_head_kv * hp.head_dim;
+  x_.resize(nb * hp.n_embd);
+  xn_.resize(nb * hp.n_embd);
+  q_.resize(nb * q_dim);
+  k_.resize(nb * kv_dim);
+  v_.resize(nb * kv_dim);
+  att_.resize(nb * q_dim);
+  gate_.resize(nb * hp.n_ff);
+  up_.resize(nb * hp.n_ff);
+  proj_.resize(nb * std::max<size_t>(hp.n_embd, 1));
+  size_t max_row = 0;
+  auto consider = [&](const Matrix& m) {
+    max_row = std::max(max_row, kernels::ActivationRowBytes(m.type, m.n_in));
+  };
+  for (const LayerWeights& L : model_->layers()) {
+    for (const Matrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
+      consider(*m);
+  }
+  consider(model_->output());
+  xq_.resize(nb * max_row + 64);
+}
+
+void Forward::MatMul(const Matrix& w, const float* x, int64_t x_stride, int n, float* y,
+                     int64_t y_stride, const Matrix* prepared_for) {
+  const size_t row = kernels::ActivationRowBytes(w.type, w.n_in);
+  uint8_t* xq = xq_.data();
+  // The prepared activations depend only on the weight type and the input, so
+  // matrices reading the same input with the same type (q/k/v, gate/up) share them.
+  const bool reuse =
+      prepared_for != nullptr && prepared_for->type == w.type && prepared_for->n_in == w.n_in;
+  if (!reuse) {
+    pool_->ParallelFor(n, [&](int64_t b, int64_t e, int) {
+      for (int64_t t = b; t < e; ++t) {
+        kernels::QuantizeActivations(w.type, x + t * x_stride, w.n_in, xq + t * row, isa_);
+      }
+    });
+  }
+  pool_->ParallelFor(w.n_out, [&](int64_t b, int64_t e, int) {
+    kernels::MatmulArgs a{w.type, w.data, w.row_bytes, w.n_in, xq, row, n, y, y_stride, b, e};
+    kernels::Matmul(a, isa_);
+  });
+}
+
+void Forward::Attention(int layer, std::span<const BatchRow> rows) {
+  const HParams& hp = model_->hparams();
+  const int hd = static_cast<int>(hp.head_dim), n_head = static_cast<int>(hp.n_head);
+  const int group = static_cast<int>(hp.n_head / hp.n_head_kv);
+  const int q_dim = n_head * hd;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const int n = static_cast<int>(rows.size());
+  int max_pos = 0;
+  for (const BatchRow& r : rows) max_pos = std::max(max_pos, r.pos);
+  pool_->ParallelFor(static_cast<int64_t>(n) * n_head, [&](int64_t b, int64_t e, int) {
+    std::vector<float> scores(static_cast<size_t>(max_pos + 1));
+    for (int64_t job = b; job < e; ++job) {
+      const int t = static_cast<int>(job / n_head), h = static_cast<int>(job % n_head);
+      const int kvh = h / group;
+      const KvCache& kv = *rows[t].kv;
+      const KvType kt = kv.type();
+      const int last = rows[t].pos;  // attends to positions 0..last
+      const float* q = q_.data() + static_cast<size_t>(t) * q_dim + h * hd;
+      float max_score = -INFINITY;
+      for (int p = 0; p <= last; ++p) {
+        const uint8_t* krow = kv.k(layer, p);
+        float dot = 0.0f;
+        for (int i = 0; i < hd; ++i) dot += q[i] * LoadKv(krow, kvh * hd + i, kt);
+        scores[p] = dot * scale;
+        max_score = std::max(max_score, scores[p]);
+      }
+      float sum = 0.0f;
+      for (int p = 0; p <= last; ++p) sum += scores[p] = std::exp(scores[p] - max_score);
+      const float inv = 1.0f / sum;
+      float* out = att_.data() + static_cast<size_t>(t) * q_dim + h * hd;
+      std::fill(out, out + hd, 0.0f);
+      for (int p = 0; p <= last; ++p) {
+        const uint8_t* vrow = kv.v(layer, p);
+        const float a = scores[p] * inv;
+        for (int i = 0; i < hd; ++i) out[i] += a * LoadKv(vrow, kvh * hd + i, kt);
+      }
+    }
+  });
+}
+
+Status Forward::Run(std::span<const BatchRow> rows, float* logits) {
+  const int n = static_cast<int>(rows.size());
+  if (n == 0) return Status::Ok();
+  if (n > n_batch_)
+    return InvalidArgumentError(StrFormat("%d rows exceed the batch of %d", n, n_batch_));
+  const Model& m = *model_;
+  const HParams& hp = m.hparams();
+  const int e = static_cast<int>(hp.n_embd), ff = static_cast<int>(hp.n_ff);
+  const int hd = static_cast<int>(hp.head_dim);
+  const int q_dim = static_cast<int>(hp.n_head * hp.head_dim);
+  const int kv_dim = static_cast<int>(hp.n_head_kv * hp.head_dim);
+  const float eps = static_cast<float>(hp.norm_eps);
+
+  for (const BatchRow& r : rows) {
+    if (r.token < 0 || static_cast<uint64_t>(r.token) >= hp.n_vocab)
+      return InvalidArgumentError(StrFormat("token id %d is outside the vocabulary (0..%llu)",
+                                            r.token, (unsigned long long)hp.n_vocab - 1),
+                                  "invalid_token");
+    if (r.kv == nullptr || r.pos < 0 || r.pos >= r.kv->n_ctx())
+      return OutOfRangeError(
+          StrFormat("position %d is outside the context of %d", r.pos, r.kv ? r.kv->n_ctx() : 0),
+          "prompt_too_long");
+  }
+  // Embeddings: x[t] = token_embd[token of row t].
+  const Matrix& emb = m.token_embd();
+  for (int t = 0; t < n; ++t) {
+    HEARTH_RETURN_IF_ERROR(
+        DequantizeRowRef(emb.type, emb.data + static_cast<size_t>(rows[t].token) * emb.row_bytes, e,
+                         x_.data() + static_cast<size_t>(t) * e));
+  }
+  for (size_t l = 0; l < m.layers().size(); ++l) {
+    const LayerWeights& L = m.layers()[l];
+    pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
+      for (int64_t t = b; t < end; ++t)
+        RmsNorm(x_.data() + t * e, L.attn_norm, eps, e, xn_.data() + t * e);
+    });
+    MatMul(L.wq, xn_.data(), e, n, q_.data(), q_dim);
+    MatMul(L.wk, xn_.data(), e, n, k_.data(), kv_dim, &L.wq);
+    MatMul(L.wv, xn_.data(), e, n, v_.data(), kv_dim, &L.wk);
+    pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
+      for (int64_t t = b; t < end; ++t) {
+        float* q = q_.data() + t * q_dim;
+        float* k = k_.data() + t * kv_dim;
+        float* v = v_.data() + t * kv_dim;
+        if (L.bq != nullptr) {
+          for (int i = 0; i < q_dim; ++i) q[i] += L.bq[i];
+          for (int i = 0; i < kv_dim; ++i) k[i] += L.bk[i], v[i] += L.bv[i];
+        }
+        const int pos = rows[t].pos;
+        KvCache& kv = *rows[t].kv;
+        Rope(q, static_cast<int>(hp.n_head), hd, static_cast<int>(hp.rope_dims), pos, hp,
+             m.rope_factors());
+        Rope(k, static_cast<int>(hp.n_head_kv), hd, static_cast<int>(hp.rope_dims), pos, hp,
+             m.rope_factors());
+        StoreKv(k, kv_dim, kv.type(), kv.k(static_cast<int>(l), pos));
+        StoreKv(v, kv_dim, kv.type(), kv.v(static_cast<int>(l), pos));
+      }
+    });
+    Attention(static_cast<int>(l), rows);
+    MatMul(L.wo, att_.data(), q_dim, n, proj_.data(), e);
+    pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
+      for (int64_t t = b; t < end; ++t) {
+        float* x = x_.data() + t * e;
+        const float* p = proj_.data() + t * e;
+        for (int i = 0; i < e; ++i) x[i] += p[i];
+        RmsNorm(x, L.ffn_norm, eps, e, xn_.data() + t * e);
+      }
+    });
+    MatMul(L.w_gate, xn_.data(), e, n, gate_.data(), ff);
+    MatMul(L.w_up, xn_.data(), e, n, up_.data(), ff, &L.w_gate);
+    pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
+      for (int64_t t = b; t < end; ++t) {
+        float* g = gate_.data() + t * ff;
+        const float* u = up_.data() + t * ff;
+        for (int i = 0; i < ff; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+      }
+    });
+    MatMul(L.w_down, gate_.data(), ff, n, proj_.data(), e);
+    pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
+      for (int64_t t = b; t < end; ++t) {
+        float* x = x_.data() + t * e;
+        const float* p = proj_.data() + t * e;
+        for (int i = 0; i < e; ++i) x[i] += p[i];
+      }
+    });
+  }
+  int n_out = 0;
+  for (int t = 0; t < n; ++t) {
+    if (!rows[t].logits) continue;
+    RmsNorm(x_.data() + static_cast<size_t>(t) * e, m.output_norm(), eps, e,
+            xn_.data() + static_cast<size_t>(n_out) * e);
+    ++n_out;
+  }
+  if (n_out > 0) MatMul(m.output(), xn_.data(), e, n_out, logits, static_cast<int64_t>(hp.n_vocab));
+  return Status::Ok();
+}
+
+}  // namespace hearth

@@ -1,0 +1,70 @@
+// The transformer forward pass over a batch of rows, each row one token of
+// some sequence: its own KV cache and position. One Session feeds consecutive
+// positions of one sequence; the server's scheduler feeds one row per active
+// sequence (continuous batching), so the weights are read once per step for
+// all of them.
+//
+// Every row's result is computed in an order that depends only on the tensor
+// layout — never on the batch's size, composition or thread count — so a
+// sequence gets bit-identical logits alone or in any batch (tests prove it).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "base/status.h"
+#include "base/thread_pool.h"
+#include "kernels/matmul.h"
+#include "model/kv_cache.h"
+#include "model/model.h"
+
+namespace hearth {
+
+struct BatchRow {
+  KvCache* kv = nullptr;  // the row's sequence
+  int pos = 0;            // position of `token` in that sequence
+  int32_t token = 0;
+  bool logits = false;  // produce this row's logits
+};
+
+class Forward {
+ public:
+  // `n_batch`: the most rows one Run() takes. n_threads 0: physical cores.
+  Forward(std::shared_ptr<const Model> model, int n_batch, int n_threads);
+
+  // Runs rows.size() <= n_batch() rows. Rows of one sequence must be in
+  // increasing position order; a row attends to positions 0..pos of its cache
+  // (earlier rows of the same batch included). Logits of the rows that ask for
+  // them are written to `logits`, [n_vocab] floats each, in row order.
+  // Errors: token outside the vocabulary, position outside the cache.
+  Status Run(std::span<const BatchRow> rows, float* logits);
+
+  int n_batch() const { return n_batch_; }
+  const Model& model() const { return *model_; }
+  const std::shared_ptr<const Model>& model_ptr() const { return model_; }
+  kernels::Isa isa() const { return isa_; }
+  int n_threads() const { return pool_->size(); }
+
+ private:
+  // Y[t][:] = W X[t] for t < n; X rows have `x_stride` floats. `prepared_for`:
+  // the matrix of the previous call when it read the same x — its prepared
+  // activations are reused if the formats agree.
+  void MatMul(const Matrix& w, const float* x, int64_t x_stride, int n, float* y, int64_t y_stride,
+              const Matrix* prepared_for = nullptr);
+  void Attention(int layer, std::span<const BatchRow> rows);
+
+  std::shared_ptr<const Model> model_;
+  int n_batch_;
+  kernels::Isa isa_;
+  std::unique_ptr<ThreadPool> pool_;
+  // Scratch, [n_batch][width] each.
+  std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, proj_;
+  std::vector<uint8_t> xq_;  // prepared activations
+};
+
+// Default worker count: the machine's physical cores.
+int DefaultThreadCount();
+
+}  // namespace hearth
