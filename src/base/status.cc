@@ -114,6 +114,8 @@ HEARTH_DEFINE_ERROR(InternalError, kInternal)
 HEARTH_DEFINE_ERROR(PermissionDeniedError, kPermissionDenied)
 HEARTH_DEFINE_ERROR(AlreadyExistsError, kAlreadyExists)
 HEARTH_DEFINE_ERROR(UnavailableError, kUnavailable)
+HEARTH_DEFINE_ERROR(DeadlineExceededError, kDeadlineExceeded)
+HEARTH_DEFINE_ERROR(CancelledError, kCancelled)
 #undef HEARTH_DEFINE_ERROR
 
 Status ErrnoError(std::string_view what, int err) {

@@ -84,6 +84,8 @@ Status InternalError(std::string message, std::string reason = {});
 Status PermissionDeniedError(std::string message, std::string reason = {});
 Status AlreadyExistsError(std::string message, std::string reason = {});
 Status UnavailableError(std::string message, std::string reason = {});
+Status DeadlineExceededError(std::string message, std::string reason = {});
+Status CancelledError(std::string message, std::string reason = {});
 
 // Status for a failed syscall: "<what>: <strerror(err)>", code from errno
 // (ENOENT -> kNotFound, ENOSPC/EDQUOT -> kResourceExhausted, EACCES -> kPermissionDenied).

@@ -12,6 +12,7 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"run", "generate text from a prompt with a GGUF model", RunRun},
+    {"serve", "serve a model over HTTP (OpenAI API, streaming, batching, auth, metrics)", RunServe},
     {"bench", "measure prefill and decode throughput (JSON / markdown)", RunBench},
     {"logits", "write the float32 logits of every prompt position", RunLogits},
     {"inspect", "show a GGUF file's metadata, hyper-parameters, tensors and memory plan",
