@@ -44,7 +44,8 @@ std::string Scalar(const json::Value& v) {
   // Scientific always has an exponent, so it reads back as a float, never as
   // an out-of-range integer ("12345678901234567000").
   char buf[40];
-  const auto r = std::to_chars(buf, buf + sizeof(buf), v.as_double(), std::chars_format::scientific);
+  const auto r =
+      std::to_chars(buf, buf + sizeof(buf), v.as_double(), std::chars_format::scientific);
   return std::string(buf, r.ptr);
 }
 
@@ -58,7 +59,8 @@ std::string Emit(const json::Value& flat) {
     const std::string t = dot == std::string::npos ? "" : key.substr(0, dot);
     if (t != table) {
       std::string header;
-      for (std::string_view part : StrSplit(t, '.')) header += (header.empty() ? "" : ".") + Quote(part);
+      for (std::string_view part : StrSplit(t, '.'))
+        header += (header.empty() ? "" : ".") + Quote(part);
       out += "[" + header + "]\n";
       table = t;
     }

@@ -5,6 +5,11 @@
 
 namespace hearth {
 
+uint64_t KvCache::BytesFor(const HParams& hp, int n_ctx, KvType type) {
+  return 2 * hp.n_head_kv * hp.head_dim * (type == KvType::kF32 ? 4 : 2) * hp.n_layer *
+         static_cast<uint64_t>(n_ctx);
+}
+
 Result<KvCache> KvCache::Create(const HParams& hp, int n_ctx, KvType type) {
   if (type == KvType::kQ8_0) {
     return UnimplementedError("--kv-type q8_0 is not supported by the engine yet (use f16 or f32)",

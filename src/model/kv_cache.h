@@ -14,6 +14,8 @@ class KvCache {
  public:
   // Allocates (and touches) the whole cache up front; no allocation per token.
   static Result<KvCache> Create(const HParams& hp, int n_ctx, KvType type);
+  // K + V bytes Create would allocate.
+  static uint64_t BytesFor(const HParams& hp, int n_ctx, KvType type);
 
   KvType type() const { return type_; }
   int n_ctx() const { return n_ctx_; }

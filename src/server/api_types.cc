@@ -147,7 +147,8 @@ void ReadSampling(FieldReader& f, const ApiLimits& limits, bool from_defaults, A
     }
     for (const auto& member : bias->as_object()) {
       int64_t id = 0;
-      if (!ParseInt64(member.first, &id) || id < 0 || id > INT32_MAX || !member.second.is_number()) {
+      if (!ParseInt64(member.first, &id) || id < 0 || id > INT32_MAX ||
+          !member.second.is_number()) {
         f.error = Invalid("logit_bias", "logit_bias keys are token ids and values numbers");
         return;
       }
@@ -171,7 +172,9 @@ uint64_t RandomSeed() {
   return (static_cast<uint64_t>(rd()) << 32) ^ rd();
 }
 
-Value Json(std::string_view s) { return Value(std::string(s)); }
+Value Json(std::string_view s) {
+  return Value(std::string(s));
+}
 
 }  // namespace
 
@@ -227,7 +230,8 @@ std::variant<ApiRequest, ApiError> ParseApiRequest(Endpoint endpoint, std::strin
                                                    const ApiLimits& limits,
                                                    const json::Value& defaults) {
   Result<Value> doc = json::Parse(body, {.max_depth = 64, .max_bytes = 64 << 20});
-  if (!doc.ok()) return Invalid("", "the body is not valid JSON: " + doc.status().message(), "invalid_json");
+  if (!doc.ok())
+    return Invalid("", "the body is not valid JSON: " + doc.status().message(), "invalid_json");
   if (!doc->is_object()) return Invalid("", "the body must be a JSON object", "invalid_json");
   ApiRequest r;
   r.endpoint = endpoint;
@@ -242,9 +246,9 @@ std::variant<ApiRequest, ApiError> ParseApiRequest(Endpoint endpoint, std::strin
 
   if (endpoint == Endpoint::kGenerate) {
     static constexpr std::string_view kKnown[] = {
-        "prompt", "max_new_tokens", "max_tokens", "temperature", "top_p", "top_k", "min_p",
-        "repetition_penalty", "frequency_penalty", "presence_penalty", "stop", "seed",
-        "stream", "ignore_eos", "timeout", "logit_bias"};
+        "prompt", "max_new_tokens",     "max_tokens",        "temperature",      "top_p", "top_k",
+        "min_p",  "repetition_penalty", "frequency_penalty", "presence_penalty", "stop",  "seed",
+        "stream", "ignore_eos",         "timeout",           "logit_bias"};
     for (const auto& member : doc->as_object()) {
       bool known = false;
       for (std::string_view k : kKnown) known = known || member.first == k;
@@ -297,7 +301,8 @@ std::variant<ApiRequest, ApiError> ParseApiRequest(Endpoint endpoint, std::strin
                                limits.max_prompt_bytes),
                      "prompt_too_long");
     if (endpoint == Endpoint::kCompletion) {
-      if (const Value* echo = f.Get("echo"); echo != nullptr && !(echo->is_bool() && !echo->as_bool()))
+      if (const Value* echo = f.Get("echo");
+          echo != nullptr && !(echo->is_bool() && !echo->as_bool()))
         return Invalid("echo", "echo is not supported");
       if (const Value* so = f.Get("stream_options"); so != nullptr && so->is_object())
         if (const Value* iu = so->Find("include_usage"); iu != nullptr && iu->is_bool())
@@ -316,7 +321,9 @@ std::variant<ApiRequest, ApiError> ParseApiRequest(Endpoint endpoint, std::strin
 
 json::Value TimingsJson(const Usage& u, double queued_ms, double prefill_ms, double ttft_ms,
                         double decode_ms) {
-  auto rate = [](int64_t n, double ms) { return ms > 0 ? static_cast<double>(n) / (ms / 1e3) : 0.0; };
+  auto rate = [](int64_t n, double ms) {
+    return ms > 0 ? static_cast<double>(n) / (ms / 1e3) : 0.0;
+  };
   const int64_t decoded = u.completion_tokens > 1 ? u.completion_tokens - 1 : 0;
   return Value::Object{{"prompt_n", u.prompt_tokens},
                        {"prompt_ms", prefill_ms},
@@ -352,20 +359,19 @@ std::string ChatCompletionJson(const ResponseMeta& m, std::string_view text,
                                runtime::StopReason reason, const Usage& u,
                                const json::Value& timings) {
   Value::Object o = Head(m, "chat.completion");
-  Value choice = Value::Object{
-      {"index", 0},
-      {"message", Value::Object{{"role", "assistant"}, {"content", Json(text)}}},
-      {"logprobs", Value()},
-      {"finish_reason", Finish(&reason)}};
+  Value choice =
+      Value::Object{{"index", 0},
+                    {"message", Value::Object{{"role", "assistant"}, {"content", Json(text)}}},
+                    {"logprobs", Value()},
+                    {"finish_reason", Finish(&reason)}};
   o.emplace_back("choices", Value::Array{choice});
   o.emplace_back("usage", UsageJson(u));
   o.emplace_back("timings", timings);
   return json::Serialize(Value(o));
 }
 
-std::string CompletionJson(const ResponseMeta& m, std::string_view text,
-                           runtime::StopReason reason, const Usage& u,
-                           const json::Value& timings) {
+std::string CompletionJson(const ResponseMeta& m, std::string_view text, runtime::StopReason reason,
+                           const Usage& u, const json::Value& timings) {
   Value::Object o = Head(m, "text_completion");
   Value choice = Value::Object{{"index", 0},
                                {"text", Json(text)},
@@ -409,8 +415,8 @@ std::string UsageChunkJson(const ResponseMeta& m, bool chat, const Usage& u,
   return json::Serialize(Value(o));
 }
 
-std::string GenerateJson(std::string_view model, std::string_view text,
-                         runtime::StopReason reason, const Usage& u, double elapsed_ms) {
+std::string GenerateJson(std::string_view model, std::string_view text, runtime::StopReason reason,
+                         const Usage& u, double elapsed_ms) {
   return json::Serialize(Value::Object{{"text", Json(text)},
                                        {"stop_reason", Json(runtime::StopReasonName(reason))},
                                        {"tokens_generated", u.completion_tokens},
@@ -423,8 +429,8 @@ std::string GenerateDeltaLine(std::string_view text) {
   return json::Serialize(Value::Object{{"delta", Json(text)}}) + "\n";
 }
 
-std::string GenerateFooterLines(std::string_view model, runtime::StopReason reason,
-                                const Usage& u, double elapsed_ms) {
+std::string GenerateFooterLines(std::string_view model, runtime::StopReason reason, const Usage& u,
+                                double elapsed_ms) {
   return json::Serialize(Value::Object{{"stop_reason", Json(runtime::StopReasonName(reason))},
                                        {"tokens_generated", u.completion_tokens},
                                        {"prompt_tokens", u.prompt_tokens},

@@ -25,10 +25,10 @@ namespace hearth::server {
 
 struct ApiError {
   int status = 400;
-  std::string code;     // stable: invalid_json, unknown_field, invalid_parameter, …
+  std::string code;  // stable: invalid_json, unknown_field, invalid_parameter, …
   std::string message;
   std::string type = "invalid_request_error";
-  std::string param;    // the offending field, or ""
+  std::string param;      // the offending field, or ""
   int retry_after_s = 0;  // 503 overloaded / 429: Retry-After
   std::string scope;      // 429 rate_limited: "client" or "global"
 };
@@ -51,9 +51,9 @@ struct ApiLimits {
 
 struct ApiRequest {
   Endpoint endpoint = Endpoint::kChat;
-  std::string model;        // as asked ("" = the served model)
-  json::Value messages;     // chat: the array
-  std::string prompt;       // completion, generate
+  std::string model;     // as asked ("" = the served model)
+  json::Value messages;  // chat: the array
+  std::string prompt;    // completion, generate
   sampling::SamplingParams sampling;
   bool seed_given = false;
   int64_t max_tokens = 0;
@@ -62,7 +62,7 @@ struct ApiRequest {
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
   bool ignore_eos = false;
-  double timeout_s = 0;        // per-request deadline (0 = the server's default)
+  double timeout_s = 0;  // per-request deadline (0 = the server's default)
 };
 
 // `defaults`: a bundle's generation_defaults (temperature, top_p, …,
@@ -91,8 +91,8 @@ json::Value TimingsJson(const Usage& u, double queued_ms, double prefill_ms, dou
 std::string ChatCompletionJson(const ResponseMeta& m, std::string_view text,
                                runtime::StopReason reason, const Usage& u,
                                const json::Value& timings);
-std::string CompletionJson(const ResponseMeta& m, std::string_view text,
-                           runtime::StopReason reason, const Usage& u, const json::Value& timings);
+std::string CompletionJson(const ResponseMeta& m, std::string_view text, runtime::StopReason reason,
+                           const Usage& u, const json::Value& timings);
 // One SSE event's JSON (without "data: "): a delta (role first, then text),
 // the final chunk with finish_reason, or the usage chunk (empty choices).
 std::string ChatChunkJson(const ResponseMeta& m, std::string_view role, std::string_view text,
@@ -105,10 +105,10 @@ std::string UsageChunkJson(const ResponseMeta& m, bool chat, const Usage& u,
 // /generate (the book's shape): {"text","stop_reason","tokens_generated","prompt_tokens",
 // "elapsed_ms","model"}; streaming: NDJSON {"delta":…} lines, a footer with stop_reason,
 // tokens_generated, elapsed_ms, then {"done":true}.
-std::string GenerateJson(std::string_view model, std::string_view text,
-                         runtime::StopReason reason, const Usage& u, double elapsed_ms);
+std::string GenerateJson(std::string_view model, std::string_view text, runtime::StopReason reason,
+                         const Usage& u, double elapsed_ms);
 std::string GenerateDeltaLine(std::string_view text);
-std::string GenerateFooterLines(std::string_view model, runtime::StopReason reason,
-                                const Usage& u, double elapsed_ms);
+std::string GenerateFooterLines(std::string_view model, runtime::StopReason reason, const Usage& u,
+                                double elapsed_ms);
 
 }  // namespace hearth::server

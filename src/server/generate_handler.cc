@@ -50,7 +50,8 @@ void Server::HandleGenerate(Endpoint endpoint, const HttpRequest& req, HttpRespo
   if (!e->bundle_id.empty()) log->Set("bundle_id", e->bundle_id);
   log->Set("backend", e->backend);
 
-  std::variant<ApiRequest, ApiError> parsed = ParseApiRequest(endpoint, req.body, limits_, e->defaults);
+  std::variant<ApiRequest, ApiError> parsed =
+      ParseApiRequest(endpoint, req.body, limits_, e->defaults);
   if (const ApiError* err = std::get_if<ApiError>(&parsed)) {
     SendError(out, *err, request_id, log);
     return;
@@ -61,7 +62,8 @@ void Server::HandleGenerate(Endpoint endpoint, const HttpRequest& req, HttpRespo
     err.status = 404;
     err.code = "model_not_found";
     err.param = "model";
-    err.message = "model '" + r.model + "' is not served here; GET /v1/models lists '" + e->id + "'";
+    err.message =
+        "model '" + r.model + "' is not served here; GET /v1/models lists '" + e->id + "'";
     SendError(out, err, request_id, log);
     return;
   }
@@ -77,8 +79,9 @@ void Server::HandleGenerate(Endpoint endpoint, const HttpRequest& req, HttpRespo
     Result<runtime::ChatPrompt> p = e->formatter->Build(r.messages, *e->tokenizer, po);
     if (!p.ok()) {
       ApiError err = ApiErrorFromStatus(p.status());
-      if (err.status == 500) err = ApiError{400, "invalid_parameter", p.status().message(),
-                                           "invalid_request_error", "messages"};
+      if (err.status == 500)
+        err = ApiError{400, "invalid_parameter", p.status().message(), "invalid_request_error",
+                       "messages"};
       SendError(out, err, request_id, log);
       return;
     }
@@ -117,8 +120,8 @@ void Server::HandleGenerate(Endpoint endpoint, const HttpRequest& req, HttpRespo
   g.max_tokens = r.max_tokens;
   g.stops = r.stops;
   g.ignore_eos = r.ignore_eos;
-  const double timeout_s =
-      r.timeout_s > 0 ? std::min(r.timeout_s, options_.request_timeout_s) : options_.request_timeout_s;
+  const double timeout_s = r.timeout_s > 0 ? std::min(r.timeout_s, options_.request_timeout_s)
+                                           : options_.request_timeout_s;
   g.deadline = std::chrono::steady_clock::now() +
                std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
   Result<std::shared_ptr<GenStream>> submitted = e->scheduler->Submit(std::move(g));
@@ -158,18 +161,25 @@ void Server::HandleGenerate(Endpoint endpoint, const HttpRequest& req, HttpRespo
                                                {"X-Hearth-Model", e->id},
                                                {"Cache-Control", "no-cache"}}
                                   : headers);
-    if (ok && chat) ok = out.WriteChunk("data: " + ChatChunkJson(meta, "assistant", "", nullptr) + "\n\n",
-                                        options_.stall_timeout_ms);
+    // Stall detection: the client has taken nothing from the socket's queue for
+    // stall_timeout_ms (writes may still fit the kernel buffers for a while).
+    size_t stall_queue = 0;  // bytes consumed by the client at the last progress
+    size_t written = 0;      // bytes handed to the socket
+    auto stall_since = std::chrono::steady_clock::now();
+    if (ok && chat)
+      ok = out.WriteChunk("data: " + ChatChunkJson(meta, "assistant", "", nullptr) + "\n\n",
+                          options_.stall_timeout_ms);
     for (;;) {
       c = stream->Take(kPollMs);
       // Everything appended while the last write was blocked arrives merged here.
       if (!c.text.empty() && ok) {
         text += c.text;
         const std::string piece =
-            !sse ? GenerateDeltaLine(c.text)
+            !sse   ? GenerateDeltaLine(c.text)
             : chat ? "data: " + ChatChunkJson(meta, "", c.text, nullptr) + "\n\n"
                    : "data: " + CompletionChunkJson(meta, c.text, nullptr) + "\n\n";
         ok = out.WriteChunk(piece, options_.stall_timeout_ms);
+        if (ok) written += piece.size();
         if (!ok) {
           // Gone, or read nothing for the stall timeout: stop its generation.
           const bool gone = out.ClientGone();
@@ -184,6 +194,19 @@ void Server::HandleGenerate(Endpoint endpoint, const HttpRequest& req, HttpRespo
         stream->Cancel(StopReason::kCancelled);
         client_lost = true;
         ok = false;
+      }
+      if (ok) {
+        // Progress = bytes the client has taken: written minus still queued.
+        const size_t queued = out.UnsentBytes();
+        const size_t consumed = written > queued ? written - queued : 0;
+        if (queued == 0 || consumed > stall_queue) {
+          stall_since = std::chrono::steady_clock::now();  // the client is reading
+          stall_queue = consumed;
+        } else if (MsSince(stall_since) > options_.stall_timeout_ms) {
+          stream->Cancel(StopReason::kTimeout);
+          client_lost = true;
+          ok = false;
+        }
       }
     }
   }
@@ -237,7 +260,7 @@ void Server::HandleGenerate(Endpoint endpoint, const HttpRequest& req, HttpRespo
   }
   if (!r.stream) {
     const std::string body =
-        endpoint == Endpoint::kChat       ? ChatCompletionJson(meta, text, res.reason, u, timings)
+        endpoint == Endpoint::kChat         ? ChatCompletionJson(meta, text, res.reason, u, timings)
         : endpoint == Endpoint::kCompletion ? CompletionJson(meta, text, res.reason, u, timings)
                                             : GenerateJson(e->id, text, res.reason, u, MsSince(t0));
     out.Send(200, "application/json", body, headers);

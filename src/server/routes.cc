@@ -19,9 +19,17 @@ int64_t NowUnixMs() {
 
 // Route label for metrics and logs (bounded cardinality).
 std::string RouteLabel(const std::string& path) {
-  static const char* kRoutes[] = {"/v1/chat/completions", "/v1/completions", "/v1/models",
-                                  "/generate", "/health", "/healthz", "/ready", "/readyz",
-                                  "/metrics", "/v1/stats", "/admin/reload"};
+  static const char* kRoutes[] = {"/v1/chat/completions",
+                                  "/v1/completions",
+                                  "/v1/models",
+                                  "/generate",
+                                  "/health",
+                                  "/healthz",
+                                  "/ready",
+                                  "/readyz",
+                                  "/metrics",
+                                  "/v1/stats",
+                                  "/admin/reload"};
   for (const char* r : kRoutes)
     if (path == r) return r;
   return "other";
@@ -65,8 +73,8 @@ void Server::Handle(const HttpRequest& req, HttpResponder& out) {
                             {"client_ip", req.peer_ip}};
 
   std::variant<Principal, AuthError> who = auth_->Check(
-      req.method, req.target, [&req](std::string_view name) { return req.Header(name); },
-      req.body, NowUnixMs() / 1000);
+      req.method, req.target, [&req](std::string_view name) { return req.Header(name); }, req.body,
+      NowUnixMs() / 1000);
   if (const AuthError* denied = std::get_if<AuthError>(&who)) {
     ApiError e;
     e.status = denied->http_status;
@@ -86,9 +94,9 @@ void Server::Handle(const HttpRequest& req, HttpResponder& out) {
       e.code = "rate_limited";
       e.type = "rate_limit_error";
       e.scope = std::string(d.scope);
-      e.message = StrFormat("rate limit exceeded (%s); retry in %lld s",
-                            std::string(d.scope).c_str(),
-                            static_cast<long long>(d.RetryAfterHeaderSeconds()));
+      e.message =
+          StrFormat("rate limit exceeded (%s); retry in %lld s", std::string(d.scope).c_str(),
+                    static_cast<long long>(d.RetryAfterHeaderSeconds()));
       e.retry_after_s = static_cast<int>(d.RetryAfterHeaderSeconds());
       metrics_->rate_limited->WithLabels({e.scope})->Inc();
       SendError(out, e, request_id, &log);
@@ -105,12 +113,13 @@ void Server::Handle(const HttpRequest& req, HttpResponder& out) {
     SendError(out, e, request_id, &log);
   }
   const Value* status = log.Find("status");
-  const int code = status != nullptr && status->is_integer() ? static_cast<int>(status->as_int()) : 0;
+  const int code =
+      status != nullptr && status->is_integer() ? static_cast<int>(status->as_int()) : 0;
   metrics_->requests->WithLabels({route, std::to_string(code)})->Inc();
-  log.Set("duration_ms", std::chrono::duration<double, std::milli>(
-                             std::chrono::steady_clock::now() - t0)
-                             .count());
-  if (!log.Find("event_final")) log.Set("event", code >= 400 || code == 0 ? "request.failed" : "request.completed");
+  log.Set("duration_ms",
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  if (!log.Find("event_final"))
+    log.Set("event", code >= 400 || code == 0 ? "request.failed" : "request.completed");
   logger_->Write(log);
 }
 
@@ -166,19 +175,17 @@ void Server::HandleHealth(HttpResponder& out) {
            json::Serialize(Value::Object{
                {"ok", true},
                {"state", std::string(ServerStateName(state()))},
-               {"uptime_seconds",
-                std::chrono::duration_cast<std::chrono::seconds>(up).count()}}));
+               {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(up).count()}}));
 }
 
 void Server::HandleReady(HttpResponder& out) {
   std::shared_ptr<Engine> e = engine();
   if (state() == ServerState::kReady && e) {
     out.Send(200, "application/json",
-             json::Serialize(Value::Object{{"ready", true},
-                                           {"model", e->id},
-                                           {"bundle_id", e->bundle_id.empty()
-                                                             ? Value()
-                                                             : Value(e->bundle_id)}}));
+             json::Serialize(Value::Object{
+                 {"ready", true},
+                 {"model", e->id},
+                 {"bundle_id", e->bundle_id.empty() ? Value() : Value(e->bundle_id)}}));
     return;
   }
   std::string reason, last_error;
@@ -192,8 +199,8 @@ void Server::HandleReady(HttpResponder& out) {
   if (s == ServerState::kWarming) reason = "warmup_not_done";
   if (s == ServerState::kDraining) reason = "draining";
   if (reason.empty()) reason = "loading";
-  Value body = Value::Object{{"ready", false}, {"reason", reason},
-                             {"state", std::string(ServerStateName(s))}};
+  Value body = Value::Object{
+      {"ready", false}, {"reason", reason}, {"state", std::string(ServerStateName(s))}};
   if (!last_error.empty()) body.Set("last_error", last_error);
   out.Send(503, "application/json", json::Serialize(body), {{"Retry-After", "1"}});
 }
@@ -202,13 +209,14 @@ void Server::HandleModels(HttpResponder& out) {
   Value::Array data;
   if (std::shared_ptr<Engine> e = engine()) {
     const HParams& hp = e->model->hparams();
-    data.push_back(Value::Object{{"id", e->id},
-                                 {"object", "model"},
-                                 {"created", e->created_unix},
-                                 {"owned_by", "hearth"},
-                                 {"bundle_id", e->bundle_id.empty() ? Value() : Value(e->bundle_id)},
-                                 {"arch", hp.arch},
-                                 {"context_length", e->scheduler->options().n_ctx}});
+    data.push_back(
+        Value::Object{{"id", e->id},
+                      {"object", "model"},
+                      {"created", e->created_unix},
+                      {"owned_by", "hearth"},
+                      {"bundle_id", e->bundle_id.empty() ? Value() : Value(e->bundle_id)},
+                      {"arch", hp.arch},
+                      {"context_length", e->scheduler->options().n_ctx}});
   }
   out.Send(200, "application/json",
            json::Serialize(Value::Object{{"object", "list"}, {"data", data}}));
@@ -265,10 +273,10 @@ void Server::HandleReload(const HttpRequest& req, HttpResponder& out, json::Valu
   }
   std::shared_ptr<Engine> e = engine();
   out.Send(200, "application/json",
-           json::Serialize(Value::Object{
-               {"status", "reloaded"},
-               {"model", e->id},
-               {"bundle_id", e->bundle_id.empty() ? Value() : Value(e->bundle_id)}}));
+           json::Serialize(
+               Value::Object{{"status", "reloaded"},
+                             {"model", e->id},
+                             {"bundle_id", e->bundle_id.empty() ? Value() : Value(e->bundle_id)}}));
   log->Set("status", 200);
 }
 

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "base/strings.h"
+#include "base/sysinfo.h"
 #include "runtime/stop_matcher.h"
 #include "sampling/sampler.h"
 
@@ -97,6 +98,16 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(
     return InvalidArgumentError("parallel must be in [1, 256]", "cli.out_of_range");
   o.n_batch = std::max(o.n_batch, o.parallel);
   o.prefill_chunk = std::clamp(o.prefill_chunk, 1, o.n_batch);
+  // All slots' KV up front, checked as a whole before any of it is allocated.
+  const uint64_t kv_total =
+      KvCache::BytesFor(model->hparams(), o.n_ctx, o.kv_type) * static_cast<uint64_t>(o.parallel);
+  if (auto mem = GetMemoryInfo(); mem.ok() && kv_total > mem->EffectiveAvailableBytes())
+    return ResourceExhaustedError(
+        StrFormat("%d sequences x %d positions need %s of KV cache (%s), but only %s of memory "
+                  "is available; lower --parallel or --ctx",
+                  o.parallel, o.n_ctx, HumanBytes(kv_total).c_str(), KvTypeName(o.kv_type),
+                  HumanBytes(mem->EffectiveAvailableBytes()).c_str()),
+        "oom_kv_cache");
   auto s = std::unique_ptr<Scheduler>(new Scheduler(model, std::move(tokenizer), o));
   for (int i = 0; i < o.parallel; ++i) {
     // All KV up front: a server that starts can serve `parallel` full contexts.
@@ -108,7 +119,9 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(
   return s;
 }
 
-Scheduler::~Scheduler() { Shutdown(); }
+Scheduler::~Scheduler() {
+  Shutdown();
+}
 
 Result<std::shared_ptr<GenStream>> Scheduler::Submit(GenRequest request) {
   if (request.prompt.empty())
@@ -121,7 +134,9 @@ Result<std::shared_ptr<GenStream>> Scheduler::Submit(GenRequest request) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) return UnavailableError("the server is shutting down", "shutting_down");
-    if (static_cast<int>(queue_.size()) >= options_.queue_max)
+    // queue_max requests may wait beyond the free slots.
+    const int free_slots = std::max(0, options_.parallel - active_.load());
+    if (static_cast<int>(queue_.size()) >= options_.queue_max + free_slots)
       return UnavailableError(
           StrFormat("%zu requests are already waiting; try again shortly", queue_.size()),
           "overloaded");
@@ -255,8 +270,7 @@ void Scheduler::Admit(Clock::time_point now) {
     s.detok = std::make_unique<tok::StreamingDetokenizer>(*tokenizer_, d);
     if (!sampler.ok() || !stops.ok()) {
       s.stops.emplace(*runtime::StopMatcher::Create({}));
-      FinishSlot(s, runtime::StopReason::kError,
-                 sampler.ok() ? stops.status() : sampler.status());
+      FinishSlot(s, runtime::StopReason::kError, sampler.ok() ? stops.status() : sampler.status());
       continue;
     }
     s.sampler.emplace(std::move(sampler).value());
@@ -284,7 +298,7 @@ bool Scheduler::Step() {
   if (order.empty()) return false;
   std::sort(order.begin(), order.end(), [](Slot* a, Slot* b) { return a->order < b->order; });
   std::vector<BatchRow> rows;
-  std::vector<Slot*> want;     // slots whose logits come back, in row order
+  std::vector<Slot*> want;                   // slots whose logits come back, in row order
   std::vector<size_t> fed(order.size(), 0);  // rows fed per slot this step
   for (size_t i = 0; i < order.size(); ++i) {
     Slot* s = order[i];
@@ -299,9 +313,9 @@ bool Scheduler::Step() {
     Slot* s = order[i];
     const auto& prompt = s->p.request.prompt;
     if (s->next >= 0 || s->prefilled >= prompt.size()) continue;
-    const size_t n = std::min<size_t>({prompt.size() - s->prefilled,
-                                       static_cast<size_t>(options_.prefill_chunk),
-                                       static_cast<size_t>(budget)});
+    const size_t n =
+        std::min<size_t>({prompt.size() - s->prefilled, static_cast<size_t>(options_.prefill_chunk),
+                          static_cast<size_t>(budget)});
     for (size_t j = 0; j < n; ++j) {
       const size_t k = s->prefilled + j;
       const bool last = k + 1 == prompt.size();

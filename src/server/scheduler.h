@@ -53,7 +53,7 @@ struct GenRequest {
 
 struct GenResult {
   runtime::StopReason reason = runtime::StopReason::kMaxTokens;
-  Status error;        // set when reason == kError or the request never ran
+  Status error;            // set when reason == kError or the request never ran
   std::string error_code;  // API error code for `error` ("overloaded", "generation_failed", …)
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
@@ -98,10 +98,10 @@ class GenStream {
 };
 
 struct SchedulerOptions {
-  int parallel = 1;        // slots (sequences decoding together)
-  int n_ctx = 2048;        // context per slot
+  int parallel = 1;  // slots (sequences decoding together)
+  int n_ctx = 2048;  // context per slot
   KvType kv_type = KvType::kF16;
-  int n_batch = 256;       // rows per step (decode rows + prefill chunk)
+  int n_batch = 256;        // rows per step (decode rows + prefill chunk)
   int prefill_chunk = 128;  // most prompt tokens of one sequence per step
   int n_threads = 0;
   int queue_max = 64;

@@ -44,19 +44,27 @@ Engine::~Engine() {
 
 std::string_view ServerStateName(ServerState s) {
   switch (s) {
-    case ServerState::kVerifying: return "verifying";
-    case ServerState::kLoading: return "loading";
-    case ServerState::kWarming: return "warming";
-    case ServerState::kReady: return "ready";
-    case ServerState::kDraining: return "draining";
-    case ServerState::kFailed: return "failed";
+    case ServerState::kVerifying:
+      return "verifying";
+    case ServerState::kLoading:
+      return "loading";
+    case ServerState::kWarming:
+      return "warming";
+    case ServerState::kReady:
+      return "ready";
+    case ServerState::kDraining:
+      return "draining";
+    case ServerState::kFailed:
+      return "failed";
   }
   return "unknown";
 }
 
 Server::Server(const ServeOptions& options) : options_(options) {}
 
-Server::~Server() { Shutdown(); }
+Server::~Server() {
+  Shutdown();
+}
 
 Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& o) {
   if (o.model_path.empty() == o.root.empty())
@@ -102,8 +110,8 @@ Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& o) {
   ho.max_body_bytes = o.max_body_bytes;
   ho.max_connections = o.max_connections;
   Server* self = s.get();
-  HEARTH_ASSIGN_OR_RETURN(s->http_, HttpServer::Start(ho, [self](const HttpRequest& req,
-                                                                 HttpResponder& out) {
+  HEARTH_ASSIGN_OR_RETURN(s->http_,
+                          HttpServer::Start(ho, [self](const HttpRequest& req, HttpResponder& out) {
                             self->Handle(req, out);
                           }));
   if (!o.port_file.empty())
@@ -113,7 +121,9 @@ Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& o) {
   return s;
 }
 
-int Server::port() const { return http_ ? http_->port() : 0; }
+int Server::port() const {
+  return http_ ? http_->port() : 0;
+}
 
 bool Server::WaitReady(int timeout_ms) const {
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -162,9 +172,9 @@ Result<std::shared_ptr<Engine>> Server::LoadEngine(const std::string& model_path
     vo.check_signature = false;  // checked at install; the store is read-only
     deploy::VerifyReport report = deploy::VerifyBundle(*reader, vo);
     if (!report.ok())
-      return DataLossError("active bundle " + st.active + " fails verification: " +
-                               report.Summary(),
-                           "bundle.verify");
+      return DataLossError(
+          "active bundle " + st.active + " fails verification: " + report.Summary(),
+          "bundle.verify");
     path = dir + "/" + report.manifest.model_path;
     e->bundle_id = report.manifest.bundle_id;
     e->defaults = report.manifest.generation_defaults;
@@ -192,8 +202,8 @@ Result<std::shared_ptr<Engine>> Server::LoadEngine(const std::string& model_path
                                         : FileStem(path);
   SchedulerOptions so;
   so.parallel = options_.parallel;
-  so.n_ctx = std::min<int>(options_.ctx, static_cast<int>(std::max<uint64_t>(
-                                             e->model->hparams().n_ctx_train, 16)));
+  so.n_ctx = std::min<int>(
+      options_.ctx, static_cast<int>(std::max<uint64_t>(e->model->hparams().n_ctx_train, 16)));
   so.kv_type = options_.kv_type;
   so.n_batch = options_.n_batch;
   so.prefill_chunk = options_.prefill_chunk;
@@ -256,8 +266,8 @@ void Server::LoadInBackground() {
     }
   } else {
     std::lock_guard<std::mutex> lock(engine_mu_);
-    not_ready_reason_ = e.status().reason() == "insufficient_kv_cache" ? "insufficient_kv_cache"
-                                                                        : "load_failed";
+    not_ready_reason_ =
+        e.status().reason() == "insufficient_kv_cache" ? "insufficient_kv_cache" : "load_failed";
     last_error_ = e.status().message();
     state_.store(ServerState::kFailed);
   }
@@ -270,8 +280,8 @@ void Server::LoadInBackground() {
   if (state_.load() == ServerState::kFailed)
     std::fprintf(stderr, "hearth serve: the model failed to load: %s\n", last_error_.c_str());
   else
-    std::fprintf(stderr, "hearth serve: ready on http://%s:%d (model %s)\n",
-                 options_.host.c_str(), port(), (*e)->id.c_str());
+    std::fprintf(stderr, "hearth serve: ready on http://%s:%d (model %s)\n", options_.host.c_str(),
+                 port(), (*e)->id.c_str());
 }
 
 Status Server::Reload(const std::string& model_path) {
@@ -317,9 +327,8 @@ void Server::WatchStore() {
     seen = st->active;
     Status s = Reload("");
     if (!s.ok())
-      logger_->Write(json::Value::Object{{"event", "server.reload_failed"},
-                                         {"bundle_id", st->active},
-                                         {"error", s.message()}});
+      logger_->Write(json::Value::Object{
+          {"event", "server.reload_failed"}, {"bundle_id", st->active}, {"error", s.message()}});
   }
 }
 
@@ -336,10 +345,11 @@ json::Value Server::EffectiveConfig() const {
       {"threads", o.threads},
       {"batch", o.n_batch},
       {"prefill_chunk", o.prefill_chunk},
-      {"api_keys", o.api_keys_file.empty() ? json::Value("disabled (loopback only)")
-                                           : json::Value(StrFormat("%s (%zu keys, secrets not shown)",
-                                                                   o.api_keys_file.c_str(),
-                                                                   auth_ ? auth_->keys().size() : 0))},
+      {"api_keys",
+       o.api_keys_file.empty()
+           ? json::Value("disabled (loopback only)")
+           : json::Value(StrFormat("%s (%zu keys, secrets not shown)", o.api_keys_file.c_str(),
+                                   auth_ ? auth_->keys().size() : 0))},
       {"log_dir", o.log_dir.empty() ? json::Value() : json::Value(o.log_dir)},
       {"log_previews", o.log_previews},
       {"max_body_bytes", o.max_body_bytes},

@@ -32,8 +32,8 @@
 namespace hearth::server {
 
 struct ServeOptions {
-  std::string model_path;  // a GGUF (-m), or
-  std::string root;        // a device store: serve its active bundle (--root)
+  std::string model_path;   // a GGUF (-m), or
+  std::string root;         // a device store: serve its active bundle (--root)
   std::string model_alias;  // the id clients use; default: bundle id or file stem
   std::string host = "127.0.0.1";
   int port = 8080;

@@ -12,17 +12,16 @@ struct Server::Metrics {
                                     "HTTP requests by route and status code", {"route", "code"});
     errors = reg.AddCounterFamily("hearth_request_errors_total",
                                   "Requests that ended with an error, by error code", {"code"});
-    ttft = reg.AddHistogram("hearth_ttft_seconds", "Time to first token",
-                            LatencySecondsBuckets());
+    ttft = reg.AddHistogram("hearth_ttft_seconds", "Time to first token", LatencySecondsBuckets());
     tpot = reg.AddHistogram("hearth_tpot_seconds", "Time per output token after the first",
                             TokenSecondsBuckets());
     e2e = reg.AddHistogram("hearth_request_duration_seconds",
                            "End-to-end duration of generation requests", LatencySecondsBuckets());
     tokens = reg.AddCounter("hearth_generated_tokens_total", "Tokens generated");
     prompt_tokens = reg.AddCounter("hearth_prompt_tokens_total", "Prompt tokens processed");
-    cancelled = reg.AddCounterFamily(
-        "hearth_cancelled_total", "Generations stopped early, by reason (cancelled, timeout)",
-        {"reason"});
+    cancelled = reg.AddCounterFamily("hearth_cancelled_total",
+                                     "Generations stopped early, by reason (cancelled, timeout)",
+                                     {"reason"});
     rate_limited = reg.AddCounterFamily("hearth_rate_limited_total",
                                         "Requests refused by a rate limit, by scope", {"scope"});
     auto sched = [s](auto field) {
@@ -47,10 +46,9 @@ struct Server::Metrics {
     });
     for (ServerState st : {ServerState::kVerifying, ServerState::kLoading, ServerState::kWarming,
                            ServerState::kReady, ServerState::kDraining, ServerState::kFailed}) {
-      reg.AddCallbackGauge(
-          "hearth_model_state", "1 for the server's current lifecycle state",
-          [s, st] { return s->state() == st ? 1.0 : 0.0; },
-          {{"state", std::string(ServerStateName(st))}});
+      reg.AddCallbackGauge("hearth_model_state", "1 for the server's current lifecycle state",
+                           [s, st] { return s->state() == st ? 1.0 : 0.0; },
+                           {{"state", std::string(ServerStateName(st))}});
     }
   }
 

@@ -20,7 +20,9 @@ namespace hearth::cli {
 namespace {
 
 std::atomic<int> g_signal{0};
-void OnSignal(int sig) { g_signal.store(sig); }
+void OnSignal(int sig) {
+  g_signal.store(sig);
+}
 
 ArgParser ServeParser() {
   ArgParser p("hearth serve",
@@ -40,8 +42,9 @@ ArgParser ServeParser() {
   p.Option("threads", 't', "N", "compute threads", "physical cores");
   p.Option("batch", 0, "N", "most tokens per forward pass", "256");
   p.Option("prefill-chunk", 0, "N", "most prompt tokens of one request per pass", "128");
-  p.Option("api-keys", 0, "FILE",
-           "API keys (hashed; mode 0600): {\"keys\":[{\"id\",\"role\":\"user|admin\",\"sha256\"}]}");
+  p.Option(
+      "api-keys", 0, "FILE",
+      "API keys (hashed; mode 0600): {\"keys\":[{\"id\",\"role\":\"user|admin\",\"sha256\"}]}");
   p.Option("log-dir", 0, "DIR", "JSON-lines request log (rotated)");
   p.Flag("log-stderr", 0, "also write log records to stderr");
   p.Option("log-max-bytes", 0, "N", "rotate the log at this size", "16777216");

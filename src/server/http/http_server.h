@@ -85,6 +85,10 @@ class HttpResponder {
   // down its sending side while waiting for the response counts as gone.
   bool ClientGone() const;
 
+  // Bytes written but not yet taken by the client (the socket's send queue,
+  // SIOCOUTQ). A queue that stays non-empty without shrinking means a client
+  // that has stopped reading, even while our writes still fit the buffers.
+  size_t UnsentBytes() const;
   bool sent() const { return started_; }  // Send() or StartStream() was called
   // The response went out whole (Send() succeeded, or End() did).
   bool complete() const { return complete_; }

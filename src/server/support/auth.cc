@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,7 +18,6 @@
 #include <utility>
 
 #include "base/json.h"
-#include "base/json_writer.h"
 #include "base/sha256.h"
 #include "base/strings.h"
 
@@ -102,14 +102,7 @@ bool ValidKeyId(std::string_view id) {
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 std::array<uint8_t, 32> Sha256Bytes(std::string_view data) {
@@ -118,38 +111,62 @@ std::array<uint8_t, 32> Sha256Bytes(std::string_view data) {
   return h.Final();
 }
 
-// Members of a keys-file object: every name once, only `allowed` ones.
+// Members of a keys-file object: every name once, only `allowed` ones, all present.
 Status CheckMembers(const json::Value& obj, std::initializer_list<std::string_view> allowed,
-                    std::string_view where) {
+                    const std::string& where) {
   const auto& members = obj.as_object();
   for (size_t i = 0; i < members.size(); ++i) {
     const std::string& name = members[i].first;
     bool known = false;
     for (std::string_view a : allowed) known = known || name == a;
     if (!known) {
-      return InvalidArgumentError(
-          StrFormat("%.*s: unknown field '%s'", static_cast<int>(where.size()), where.data(),
-                    EscapeForDisplay(name).c_str()),
-          "api_keys.unknown_field");
+      return InvalidArgumentError(where + ": unknown field '" + EscapeForDisplay(name) + "'",
+                                  "api_keys.unknown_field");
     }
     for (size_t j = 0; j < i; ++j) {
       if (members[j].first == name) {
-        return InvalidArgumentError(
-            StrFormat("%.*s: field '%s' appears twice", static_cast<int>(where.size()),
-                      where.data(), name.c_str()),
-            "api_keys.syntax");
+        return InvalidArgumentError(where + ": field '" + name + "' appears twice",
+                                    "api_keys.syntax");
       }
     }
   }
   for (std::string_view a : allowed) {
     if (obj.Find(a) == nullptr) {
-      return InvalidArgumentError(
-          StrFormat("%.*s: missing field '%.*s'", static_cast<int>(where.size()), where.data(),
-                    static_cast<int>(a.size()), a.data()),
-          "api_keys.missing_field");
+      return InvalidArgumentError(where + ": missing field '" + std::string(a) + "'",
+                                  "api_keys.missing_field");
     }
   }
   return Status::Ok();
+}
+
+// Checks the type and mode of an open keys file, then reads it.
+Result<std::string> ReadKeysFile(int fd, const std::string& path) {
+  // fstat on the descriptor: the mode we check is that of the file we read.
+  struct stat st;
+  if (fstat(fd, &st) != 0) return ErrnoError("stat of API keys file '" + path + "'", errno);
+  if (!S_ISREG(st.st_mode)) {
+    return InvalidArgumentError("API keys file '" + path + "' is not a regular file",
+                                "api_keys.not_regular");
+  }
+  if ((st.st_mode & 077) != 0) {
+    return PermissionDeniedError(
+        StrFormat("API keys file '%s' has mode %04o: it must not be accessible by group or "
+                  "others (run: chmod 600 '%s')",
+                  path.c_str(), static_cast<unsigned>(st.st_mode & 07777), path.c_str()),
+        "api_keys.permissions");
+  }
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof(buf))) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError("reading API keys file '" + path + "'", errno);
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > kMaxKeysFileBytes) {
+      return ResourceExhaustedError("API keys file '" + path + "' is larger than 1 MiB",
+                                    "api_keys.too_large");
+    }
+  }
+  return text;
 }
 
 // Decodes %XX escapes (invalid ones are kept literally).
@@ -197,15 +214,7 @@ std::string CanonicalPathForPolicy(std::string_view raw) {
 }  // namespace
 
 std::string_view RoleName(Role role) {
-  switch (role) {
-    case Role::kUser:
-      return "user";
-    case Role::kAdmin:
-      return "admin";
-    case Role::kNone:
-      break;
-  }
-  return "none";
+  return role == Role::kUser ? "user" : role == Role::kAdmin ? "admin" : "none";
 }
 
 // ---------------------------------------------------------------- ApiKeys
@@ -213,51 +222,10 @@ std::string_view RoleName(Role role) {
 Result<ApiKeys> ApiKeys::Load(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError("opening API keys file '" + path + "'", errno);
-  // fstat on the opened descriptor: the mode we check is the file we read.
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int err = errno;
-    close(fd);
-    return ErrnoError("stat of API keys file '" + path + "'", err);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    return InvalidArgumentError("API keys file '" + path + "' is not a regular file",
-                                "api_keys.not_regular");
-  }
-  if ((st.st_mode & 077) != 0) {
-    close(fd);
-    return PermissionDeniedError(
-        StrFormat("API keys file '%s' has mode %04o: it must not be accessible by group or "
-                  "others (run: chmod 600 '%s')",
-                  path.c_str(), static_cast<unsigned>(st.st_mode & 07777), path.c_str()),
-        "api_keys.permissions");
-  }
-  if (static_cast<uint64_t>(st.st_size) > kMaxKeysFileBytes) {
-    close(fd);
-    return ResourceExhaustedError("API keys file '" + path + "' is larger than 1 MiB",
-                                  "api_keys.too_large");
-  }
-  std::string text;
-  char buf[4096];
-  while (true) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return ErrnoError("reading API keys file '" + path + "'", err);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > kMaxKeysFileBytes) {
-      close(fd);
-      return ResourceExhaustedError("API keys file '" + path + "' is larger than 1 MiB",
-                                    "api_keys.too_large");
-    }
-  }
+  Result<std::string> text = ReadKeysFile(fd, path);
   close(fd);
-  Result<ApiKeys> keys = Parse(text);
+  if (!text.ok()) return text.status();
+  Result<ApiKeys> keys = Parse(*text);
   if (!keys.ok()) return keys.status().WithContext("API keys file '" + path + "'");
   return keys;
 }
@@ -335,23 +303,12 @@ Status ApiKeys::Add(std::string id, Role role, std::string_view sha256_hex) {
 }
 
 std::string ApiKeys::ToJson() const {
-  json::Writer w(/*indent=*/2);
-  w.BeginObject();
-  w.Key("keys");
-  w.BeginArray();
+  json::Value::Array list;
   for (const ApiKey& k : keys_) {
-    w.BeginObject();
-    w.Key("id");
-    w.String(k.id);
-    w.Key("role");
-    w.String(RoleName(k.role));
-    w.Key("sha256");
-    w.String(ToHex(k.sha256));
-    w.EndObject();
+    list.push_back(
+        json::Value::Object{{"id", k.id}, {"role", RoleName(k.role)}, {"sha256", ToHex(k.sha256)}});
   }
-  w.EndArray();
-  w.EndObject();
-  return w.TakeStr() + "\n";
+  return json::Serialize(json::Value::Object{{"keys", std::move(list)}}, /*indent=*/2) + "\n";
 }
 
 const ApiKey* ApiKeys::Find(std::string_view id) const {
@@ -368,22 +325,17 @@ std::string HashApiKey(std::string_view secret) {
 }
 
 Result<std::string> GenerateApiKeySecret() {
-  unsigned char bytes[32];
+  unsigned char bytes[32], b64[48];
   if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
     return InternalError("the OS random generator failed (RAND_bytes)");
   }
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out = "hk_";
-  // base64url without padding: 3 bytes -> 4 characters; 32 bytes -> 43.
-  for (size_t i = 0; i < sizeof(bytes); i += 3) {
-    uint32_t v = uint32_t{bytes[i]} << 16;
-    size_t n = sizeof(bytes) - i < 3 ? sizeof(bytes) - i : 3;
-    if (n > 1) v |= uint32_t{bytes[i + 1]} << 8;
-    if (n > 2) v |= bytes[i + 2];
-    for (size_t j = 0; j < n + 1; ++j) out.push_back(kAlphabet[(v >> (18 - 6 * j)) & 63]);
-  }
+  // base64 -> base64url without padding: 32 bytes give 43 characters.
+  int n = EVP_EncodeBlock(b64, bytes, sizeof(bytes));
+  std::string out = "hk_" + std::string(reinterpret_cast<const char*>(b64), n);
+  while (out.back() == '=') out.pop_back();
+  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
   OPENSSL_cleanse(bytes, sizeof(bytes));
+  OPENSSL_cleanse(b64, sizeof(b64));
   return out;
 }
 

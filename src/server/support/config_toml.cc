@@ -17,12 +17,16 @@ constexpr char kSyntax[] = "config.syntax";
 constexpr size_t kMaxTableDepth = 8;
 constexpr size_t kMaxConfigBytes = size_t{1} << 20;
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 bool IsBareKeyChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c) || c == '_' || c == '-';
 }
 // Characters an unquoted value (number, boolean, or an unsupported date) is made of.
-bool IsTokenChar(char c) { return IsBareKeyChar(c) || c == '+' || c == '.' || c == ':'; }
+bool IsTokenChar(char c) {
+  return IsBareKeyChar(c) || c == '+' || c == '.' || c == ':';
+}
 int HexValue(char c) {
   if (IsDigit(c)) return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -30,22 +34,14 @@ int HexValue(char c) {
   return -1;
 }
 
+// UTF-8 encoding of a Unicode scalar value (the caller has checked the range).
 void AppendUtf8(std::string* out, uint32_t cp) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+  if (cp < 0x80) return out->push_back(static_cast<char>(cp));
+  const int n = cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;  // bytes in the sequence
+  static constexpr unsigned kLead[] = {0, 0, 0xC0, 0xE0, 0xF0};
+  out->push_back(static_cast<char>(kLead[n] | (cp >> (6 * (n - 1)))));
+  for (int k = n - 2; k >= 0; --k)
+    out->push_back(static_cast<char>(0x80 | ((cp >> (6 * k)) & 0x3F)));
 }
 
 // Scans digits with single '_' between digits from tok[*i]. Returns false
@@ -138,8 +134,8 @@ class TomlParser {
         size_t len = 1;
         const auto e = json::internal::CheckUtf8Sequence(p + i, p + s_.size(), &len);
         if (e != json::internal::Utf8Error::kOk) {
-          return ErrorAt(i, StrFormat("invalid UTF-8: %s (byte 0x%02X)",
-                                      kUtf8Errors[static_cast<int>(e)], c));
+          return ErrorAt(
+              i, StrFormat("invalid UTF-8: %s (byte 0x%02X)", kUtf8Errors[static_cast<int>(e)], c));
         }
         i += len - 1;
       } else if (c == '\r') {
@@ -154,9 +150,7 @@ class TomlParser {
 
   // ---- lexical helpers ----
   bool AtEnd() const { return pos_ >= s_.size(); }
-  char Peek(size_t ahead = 0) const {
-    return pos_ + ahead < s_.size() ? s_[pos_ + ahead] : '\0';
-  }
+  char Peek(size_t ahead = 0) const { return pos_ + ahead < s_.size() ? s_[pos_ + ahead] : '\0'; }
   bool AtNewline() const { return Peek() == '\n' || (Peek() == '\r' && Peek(1) == '\n'); }
   void SkipSpaces() {
     while (Peek() == ' ' || Peek() == '\t') ++pos_;
@@ -178,9 +172,9 @@ class TomlParser {
     SkipSpaces();
     SkipComment();
     if (AtEnd() || AtNewline()) return Status::Ok();
-    return ErrorAt(pos_, StrFormat("unexpected %s after %.*s; expected a comment or a new line",
-                                   Describe(pos_).c_str(), static_cast<int>(after.size()),
-                                   after.data()));
+    return ErrorAt(pos_,
+                   StrFormat("unexpected %s after %.*s; expected a comment or a new line",
+                             Describe(pos_).c_str(), static_cast<int>(after.size()), after.data()));
   }
   bool AtTripleQuote() const { return Peek() == Peek(1) && Peek() == Peek(2); }
 
@@ -220,8 +214,7 @@ class TomlParser {
       SkipSpaces();
       if (Peek() == ']') break;
       if (Peek() != '.') {
-        return ErrorAt(pos_,
-                       "expected '.' or ']' in the table header, found " + Describe(pos_));
+        return ErrorAt(pos_, "expected '.' or ']' in the table header, found " + Describe(pos_));
       }
       ++pos_;
     }
@@ -247,8 +240,8 @@ class TomlParser {
     HEARTH_ASSIGN_OR_RETURN(std::string key, ParseKey());
     SkipSpaces();
     if (Peek() == '.') {
-      return ErrorAt(pos_, "dotted keys are not supported; put '" + Show(key) +
-                               "' under a [table] header");
+      return ErrorAt(
+          pos_, "dotted keys are not supported; put '" + Show(key) + "' under a [table] header");
     }
     if (Peek() != '=') {
       return ErrorAt(pos_, "expected '=' after key '" + Show(key) + "', found " + Describe(pos_));
@@ -449,8 +442,8 @@ bool IsFlagName(std::string_view name) {
 }
 
 Status ValueError(std::string_view key, const std::string& what) {
-  return InvalidArgumentError(
-      "config key '" + EscapeForDisplay(key, 60) + "': " + what, "config.value");
+  return InvalidArgumentError("config key '" + EscapeForDisplay(key, 60) + "': " + what,
+                              "config.value");
 }
 
 // The flag text of a scalar; errors for null, objects and arrays.
@@ -469,9 +462,9 @@ Result<std::string> ScalarText(std::string_view key, const json::Value& v) {
     const auto r = std::to_chars(buf, buf + sizeof(buf), d);
     return std::string(buf, r.ptr);
   }
-  return ValueError(key, v.is_null()     ? "null has no flag value"
-                         : v.is_array()  ? "nested arrays are not supported"
-                                         : "tables must be flattened first (ParseConfigToml)");
+  return ValueError(key, v.is_null()    ? "null has no flag value"
+                         : v.is_array() ? "nested arrays are not supported"
+                                        : "tables must be flattened first (ParseConfigToml)");
 }
 
 }  // namespace
@@ -509,11 +502,10 @@ Result<std::vector<std::pair<std::string, std::string>>> ConfigToArgs(const json
     }
     const auto inserted = owner.emplace(name, key);
     if (!inserted.second) {
-      return InvalidArgumentError(
-          StrFormat("config keys '%s' and '%s' both set --%s",
-                    EscapeForDisplay(inserted.first->second, 60).c_str(),
-                    EscapeForDisplay(key, 60).c_str(), name.c_str()),
-          "config.key");
+      return InvalidArgumentError(StrFormat("config keys '%s' and '%s' both set --%s",
+                                            EscapeForDisplay(inserted.first->second, 60).c_str(),
+                                            EscapeForDisplay(key, 60).c_str(), name.c_str()),
+                                  "config.key");
     }
     std::string flag = "--" + name;
     if (v.is_bool()) {

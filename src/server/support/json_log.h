@@ -70,7 +70,8 @@ struct JsonLogOptions {
   int max_files = 4;  // hearth.log + hearth.log.1 .. .3
   // Receives every line (with its '\n'), under the logger's lock; may be empty.
   std::function<void(std::string_view)> sink;
-  // Wall clock in unix milliseconds; defaults to std::chrono::system_clock.
+  // Wall clock in unix milliseconds, called from any writing thread;
+  // defaults to std::chrono::system_clock.
   std::function<int64_t()> now_unix_ms;
 };
 

@@ -84,9 +84,9 @@ std::optional<SeriesSummary> RollingWindow::Summarize() const {
 }
 
 LatencyStats::LatencyStats(size_t window)
-    : LatencyStats({std::string(kTtft), std::string(kTpot), std::string(kE2e),
-                    std::string(kDecodeTps)},
-                   window) {}
+    : LatencyStats(
+          {std::string(kTtft), std::string(kTpot), std::string(kE2e), std::string(kDecodeTps)},
+          window) {}
 
 LatencyStats::LatencyStats(std::vector<std::string> series, size_t window) : window_(window) {
   for (std::string& name : series) {
@@ -117,8 +117,8 @@ void LatencyStats::RecordRequest(const RequestTiming& t) {
     RecordFailure();
     return;
   }
-  const bool finite = std::isfinite(t.first_token_s) && std::isfinite(t.last_token_s) &&
-                      std::isfinite(t.end_s);
+  const bool finite =
+      std::isfinite(t.first_token_s) && std::isfinite(t.last_token_s) && std::isfinite(t.end_s);
   if (!finite || t.first_token_s < 0 || t.last_token_s < t.first_token_s ||
       t.end_s < t.first_token_s) {
     rejected_.fetch_add(1, std::memory_order_relaxed);

@@ -74,10 +74,10 @@ class RollingWindow {
 // accepted; a steady clock cannot go backwards, so durations are never
 // negative (negative or non-finite inputs are rejected, see RecordRequest).
 struct RequestTiming {
-  int64_t n_tokens = 0;       // generated tokens; 0 = failed before the first token
-  double first_token_s = 0;   // request start → first generated token (TTFT)
-  double last_token_s = 0;    // request start → last emitted token
-  double end_s = 0;           // request start → end of generation or cancellation (e2e)
+  int64_t n_tokens = 0;      // generated tokens; 0 = failed before the first token
+  double first_token_s = 0;  // request start → first generated token (TTFT)
+  double last_token_s = 0;   // request start → last emitted token
+  double end_s = 0;          // request start → end of generation or cancellation (e2e)
 };
 
 class LatencyStats {

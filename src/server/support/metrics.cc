@@ -90,7 +90,9 @@ void AppendSample(std::string* out, std::string_view name, const std::vector<std
 
 }  // namespace
 
-void Gauge::Add(double d) { AtomicAdd(&v_, d); }
+void Gauge::Add(double d) {
+  AtomicAdd(&v_, d);
+}
 
 Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)), counts_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
@@ -104,8 +106,8 @@ Histogram::Histogram(std::vector<double> bounds)
 void Histogram::Observe(double v) {
   if (std::isnan(v)) return;
   // First bound >= v: the "le" bucket; past the end means +Inf.
-  const size_t i = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) -
-                                       bounds_.begin());
+  const size_t i =
+      static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
   counts_[i].fetch_add(1, std::memory_order_relaxed);
   AtomicAdd(&sum_, v);
 }
@@ -180,8 +182,7 @@ std::string EscapeHelp(std::string_view help) {
 }
 
 MetricFamilyBase::MetricFamilyBase(std::string name, std::string help, MetricType type,
-                                   std::vector<std::string> label_names,
-                                   std::vector<double> bounds)
+                                   std::vector<std::string> label_names, std::vector<double> bounds)
     : name_(std::move(name)),
       help_(std::move(help)),
       type_(type),
@@ -281,10 +282,9 @@ MetricFamilyBase* Registry::AddFamily(std::string name, std::string help, Metric
     return f.get();
   }
   for (const auto& f : families_) {
-    HEARTH_CHECK(!SampleNamesClash(name, type, f->name()) &&
-                     !SampleNamesClash(f->name(), f->type(), name),
-                 "metric %s clashes with the samples of metric %s", name.c_str(),
-                 f->name().c_str());
+    HEARTH_CHECK(
+        !SampleNamesClash(name, type, f->name()) && !SampleNamesClash(f->name(), f->type(), name),
+        "metric %s clashes with the samples of metric %s", name.c_str(), f->name().c_str());
   }
   std::unique_ptr<MetricFamilyBase> f;
   switch (type) {
@@ -315,8 +315,8 @@ CounterFamily* Registry::AddCounterFamily(std::string name, std::string help,
 
 GaugeFamily* Registry::AddGaugeFamily(std::string name, std::string help,
                                       std::vector<std::string> label_names) {
-  return static_cast<GaugeFamily*>(AddFamily(std::move(name), std::move(help), MetricType::kGauge,
-                                             std::move(label_names), {}));
+  return static_cast<GaugeFamily*>(
+      AddFamily(std::move(name), std::move(help), MetricType::kGauge, std::move(label_names), {}));
 }
 
 HistogramFamily* Registry::AddHistogramFamily(std::string name, std::string help,

@@ -28,11 +28,14 @@ namespace hearth::server {
 // "order [PHONE_OR_ID]".
 std::string ScrubPii(std::string_view text);
 
-// A short, safe excerpt for logs: invalid UTF-8 bytes become U+FFFD, tab, CR
-// and LF become spaces, every other control character (C0, DEL, C1) is
-// removed, PII is scrubbed (when scrub_pii) -- all on the whole text, before
-// cutting, so an address cannot survive half-cut -- and the result is cut to
-// at most max_code_points code points.
+// A short, safe excerpt for logs, made in this order on the whole text:
+//  1. invalid UTF-8 bytes become U+FFFD; tab, CR, LF and U+2028/U+2029 become
+//     spaces (so words stay apart); every other control character (C0, DEL,
+//     C1) and the bidi overrides/isolates (U+202A-E, U+2066-9) are removed;
+//  2. PII is scrubbed (when scrub_pii) -- after step 1, so a control byte
+//     inside an address cannot hide it, and before step 3, so an address cut
+//     in half cannot escape the pattern;
+//  3. the result is cut to at most max_code_points code points.
 std::string PreviewText(std::string_view text, size_t max_code_points = 80, bool scrub_pii = true);
 
 // "sha256:" + lower-case hex SHA-256 of `text` with line endings normalized
