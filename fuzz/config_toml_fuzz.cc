@@ -106,7 +106,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (args.ok()) {
     for (const auto& arg : *args) HEARTH_CHECK(StartsWith(arg.first, "--"), "flag without --");
   } else {
-    const std::string& reason = args.status().reason();
+    const Status status = args.status();  // status() returns a copy: keep it alive
+    const std::string& reason = status.reason();
     HEARTH_CHECK(reason == "config.key" || reason == "config.value", "unexpected reason %s",
                  reason.c_str());
   }

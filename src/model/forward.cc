@@ -8,6 +8,7 @@
 #include "base/strings.h"
 #include "format/fp16.h"
 #include "format/quant_ref.h"
+#include "kernels/attention.h"
 
 namespace hearth {
 namespace {
@@ -37,11 +38,6 @@ void Rope(float* v, int n_heads, int head_dim, int rope_dims, int pos, const HPa
       head[b] = x0 * s + x1 * c;
     }
   }
-}
-
-inline float LoadKv(const uint8_t* row, int i, KvType t) {
-  if (t == KvType::kF32) return reinterpret_cast<const float*>(row)[i];
-  return Fp16ToFloat(reinterpret_cast<const uint16_t*>(row)[i]);
 }
 
 void StoreKv(const float* src, int n, KvType t, uint8_t* row) {
@@ -123,29 +119,20 @@ void Forward::Attention(int layer, std::span<const BatchRow> rows) {
     std::vector<float> scores(static_cast<size_t>(max_pos + 1));
     for (int64_t job = b; job < e; ++job) {
       const int t = static_cast<int>(job / n_head), h = static_cast<int>(job % n_head);
-      const int kvh = h / group;
       const KvCache& kv = *rows[t].kv;
-      const KvType kt = kv.type();
-      const int last = rows[t].pos;  // attends to positions 0..last
-      const float* q = q_.data() + static_cast<size_t>(t) * q_dim + h * hd;
-      float max_score = -INFINITY;
-      for (int p = 0; p <= last; ++p) {
-        const uint8_t* krow = kv.k(layer, p);
-        float dot = 0.0f;
-        for (int i = 0; i < hd; ++i) dot += q[i] * LoadKv(krow, kvh * hd + i, kt);
-        scores[p] = dot * scale;
-        max_score = std::max(max_score, scores[p]);
-      }
-      float sum = 0.0f;
-      for (int p = 0; p <= last; ++p) sum += scores[p] = std::exp(scores[p] - max_score);
-      const float inv = 1.0f / sum;
-      float* out = att_.data() + static_cast<size_t>(t) * q_dim + h * hd;
-      std::fill(out, out + hd, 0.0f);
-      for (int p = 0; p <= last; ++p) {
-        const uint8_t* vrow = kv.v(layer, p);
-        const float a = scores[p] * inv;
-        for (int i = 0; i < hd; ++i) out[i] += a * LoadKv(vrow, kvh * hd + i, kt);
-      }
+      kernels::AttnArgs a;
+      a.q = q_.data() + static_cast<size_t>(t) * q_dim + h * hd;
+      a.k = kv.k(layer, 0);
+      a.v = kv.v(layer, 0);
+      a.row_bytes = kv.row_bytes();
+      a.head_offset = (h / group) * hd;
+      a.head_dim = hd;
+      a.n_pos = rows[t].pos + 1;  // attends to positions 0..pos
+      a.f16 = kv.type() == KvType::kF16;
+      a.scale = scale;
+      a.scores = scores.data();
+      a.out = att_.data() + static_cast<size_t>(t) * q_dim + h * hd;
+      kernels::AttendHead(a, isa_);
     }
   });
 }

@@ -21,6 +21,7 @@ class KvCache {
   int n_ctx() const { return n_ctx_; }
   int64_t row_elems() const { return row_elems_; }  // n_head_kv * head_dim
   size_t bytes() const { return k_.size() + v_.size(); }
+  size_t row_bytes() const { return row_bytes_; }  // one position of one layer
 
   // Row of layer `l` at position `pos`: row_elems() values of type().
   uint8_t* k(int l, int pos) { return k_.data() + Offset(l, pos); }

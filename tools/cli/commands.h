@@ -39,6 +39,7 @@ int RunRollout(int argc, char** argv);
 int RunUpdate(int argc, char** argv);
 int RunPublish(int argc, char** argv);
 int RunServe(int argc, char** argv);
+int RunBenchServe(int argc, char** argv);
 
 // Prints "hearth <command>: error: <message>" to stderr and returns the exit
 // code for `status` (kExitUsage for usage errors, else kExitFailure).

@@ -14,6 +14,7 @@ constexpr Command kCommands[] = {
     {"run", "generate text from a prompt with a GGUF model", RunRun},
     {"serve", "serve a model over HTTP (OpenAI API, streaming, batching, auth, metrics)", RunServe},
     {"bench", "measure prefill and decode throughput (JSON / markdown)", RunBench},
+    {"bench-serve", "aggregate decode throughput with concurrent streams (batching)", RunBenchServe},
     {"logits", "write the float32 logits of every prompt position", RunLogits},
     {"inspect", "show a GGUF file's metadata, hyper-parameters, tensors and memory plan",
      RunInspect},
@@ -40,7 +41,7 @@ void PrintUsage(FILE* out) {
                "Usage: hearth <command> [options]\n\n"
                "Hearth runs open-weight LLMs (GGUF) on the device, offline, within a memory "
                "budget.\n\nCommands:\n");
-  for (const Command& c : kCommands) std::fprintf(out, "  %-9s %s\n", c.name, c.summary);
+  for (const Command& c : kCommands) std::fprintf(out, "  %-11s %s\n", c.name, c.summary);
   std::fprintf(out,
                "\nGlobal options:\n"
                "  --version  print version, build and the CPU features in use\n"

@@ -1,0 +1,53 @@
+#include "kernels/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "format/fp16.h"
+
+namespace hearth::kernels {
+namespace {
+
+inline float Load(const uint8_t* row, int i, bool f16) {
+  if (!f16) {
+    float f;
+    std::memcpy(&f, row + static_cast<size_t>(i) * 4, 4);
+    return f;
+  }
+  uint16_t h;
+  std::memcpy(&h, row + static_cast<size_t>(i) * 2, 2);
+  return Fp16ToFloat(h);
+}
+
+}  // namespace
+
+void AttendHeadRef(const AttnArgs& a) {
+  float max_score = -INFINITY;
+  for (int p = 0; p < a.n_pos; ++p) {
+    const uint8_t* krow = a.k + static_cast<size_t>(p) * a.row_bytes;
+    float dot = 0.0f;
+    for (int i = 0; i < a.head_dim; ++i) dot += a.q[i] * Load(krow, a.head_offset + i, a.f16);
+    a.scores[p] = dot * a.scale;
+    max_score = std::max(max_score, a.scores[p]);
+  }
+  float sum = 0.0f;
+  for (int p = 0; p < a.n_pos; ++p) sum += a.scores[p] = std::exp(a.scores[p] - max_score);
+  const float inv = 1.0f / sum;
+  std::fill(a.out, a.out + a.head_dim, 0.0f);
+  for (int p = 0; p < a.n_pos; ++p) {
+    const uint8_t* vrow = a.v + static_cast<size_t>(p) * a.row_bytes;
+    const float w = a.scores[p] * inv;
+    for (int i = 0; i < a.head_dim; ++i) a.out[i] += w * Load(vrow, a.head_offset + i, a.f16);
+  }
+}
+
+void AttendHead(const AttnArgs& a, Isa isa) {
+  if (isa != Isa::kScalar && a.head_dim % 8 == 0) {
+    AttendHeadAvx2(a);
+    return;
+  }
+  AttendHeadRef(a);
+}
+
+}  // namespace hearth::kernels

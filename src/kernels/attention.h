@@ -1,0 +1,40 @@
+// Attention of one query head over a sequence's cached keys and values:
+//   scores[p] = (q · K[p]) * scale,  p = 0 .. n_pos-1
+//   w = softmax(scores)   (max-subtracted, in position order)
+//   out = Σ_p w[p] · V[p]
+// K/V rows are `row_bytes` apart (one row per position, all KV heads); the
+// head's elements start `head_offset` elements into each row, F32 or F16.
+// AttendHeadRef is the specification (plain loops, index order); the AVX2 /
+// F16C variant vectorizes the dot products and the weighted sum. Each variant
+// is deterministic (its order depends only on head_dim and n_pos).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/matmul.h"
+
+namespace hearth::kernels {
+
+struct AttnArgs {
+  const float* q = nullptr;    // [head_dim]
+  const uint8_t* k = nullptr;  // row of position 0 (K)
+  const uint8_t* v = nullptr;  // row of position 0 (V)
+  size_t row_bytes = 0;
+  int head_offset = 0;  // elements
+  int head_dim = 0;
+  int n_pos = 0;    // attends to positions 0 .. n_pos-1
+  bool f16 = true;  // element type of K and V
+  float scale = 1.0f;
+  float* scores = nullptr;  // scratch, [n_pos]
+  float* out = nullptr;     // [head_dim]
+};
+
+void AttendHeadRef(const AttnArgs& a);
+// Dispatches to the best variant `isa` allows.
+void AttendHead(const AttnArgs& a, Isa isa);
+
+// Internal: the AVX2+FMA+F16C variant (attention_avx2.cc).
+void AttendHeadAvx2(const AttnArgs& a);
+
+}  // namespace hearth::kernels
