@@ -68,6 +68,13 @@ void Server::HandleGenerate(Endpoint endpoint, const HttpRequest& req, HttpRespo
     return;
   }
 
+  // logit_bias ids are checked against this model's vocabulary.
+  if (Status v = sampling::ValidateSamplingParams(r.sampling, e->tokenizer->n_vocab()); !v.ok()) {
+    ApiError err = ApiErrorFromStatus(v);
+    err.param = "logit_bias";
+    SendError(out, err, request_id, log);
+    return;
+  }
   // The prompt.
   const int n_ctx = e->scheduler->options().n_ctx;
   std::vector<int32_t> ids;
@@ -79,9 +86,12 @@ void Server::HandleGenerate(Endpoint endpoint, const HttpRequest& req, HttpRespo
     Result<runtime::ChatPrompt> p = e->formatter->Build(r.messages, *e->tokenizer, po);
     if (!p.ok()) {
       ApiError err = ApiErrorFromStatus(p.status());
-      if (err.status == 500)
-        err = ApiError{400, "invalid_parameter", p.status().message(), "invalid_request_error",
-                       "messages"};
+      if (err.status == 500) {  // a template that cannot render these messages
+        err = ApiError{};
+        err.code = "invalid_parameter";
+        err.message = p.status().message();
+        err.param = "messages";
+      }
       SendError(out, err, request_id, log);
       return;
     }
@@ -91,13 +101,12 @@ void Server::HandleGenerate(Endpoint endpoint, const HttpRequest& req, HttpRespo
     ids = e->tokenizer->Encode(r.prompt);
     prompt_text = r.prompt;
     if (static_cast<int64_t>(ids.size()) + (r.max_tokens_given ? r.max_tokens : 1) > n_ctx) {
-      SendError(out,
-                ApiError{400, "prompt_too_long",
-                         StrFormat("the prompt has %zu tokens and max_tokens is %lld; the context "
-                                   "holds %d",
-                                   ids.size(), static_cast<long long>(r.max_tokens), n_ctx),
-                         "invalid_request_error", "prompt"},
-                request_id, log);
+      ApiError err;
+      err.code = "prompt_too_long";
+      err.param = "prompt";
+      err.message = StrFormat("the prompt has %zu tokens and max_tokens is %lld; the context holds %d",
+                              ids.size(), static_cast<long long>(r.max_tokens), n_ctx);
+      SendError(out, err, request_id, log);
       return;
     }
   }

@@ -8,6 +8,7 @@ hearth_add_test(server_metrics_test SOURCES server/metrics_test.cc server/latenc
 # `npm ci` there, which scripts/test runs; skipped with a reason otherwise).
 add_test(NAME openai_sdk_e2e COMMAND ${PROJECT_SOURCE_DIR}/tests/e2e_node/run.sh $<TARGET_FILE:hearth>)
 set_tests_properties(openai_sdk_e2e PROPERTIES LABELS e2e SKIP_RETURN_CODE 77 TIMEOUT 300)
+hearth_add_test(api_types_test SOURCES server/api_types_test.cc LIBS hearth_server)
 add_library(hearth_server_testing STATIC server/server_fixture.cc server/http_test_client.cc)
 target_link_libraries(hearth_server_testing PUBLIC hearth_server hearth_testing GTest::gtest)
 hearth_add_test(server_api_test SOURCES server/server_api_test.cc LIBS hearth_server_testing LABELS e2e)
