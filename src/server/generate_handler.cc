@@ -104,8 +104,9 @@ void Server::HandleGenerate(Endpoint endpoint, const HttpRequest& req, HttpRespo
       ApiError err;
       err.code = "prompt_too_long";
       err.param = "prompt";
-      err.message = StrFormat("the prompt has %zu tokens and max_tokens is %lld; the context holds %d",
-                              ids.size(), static_cast<long long>(r.max_tokens), n_ctx);
+      err.message =
+          StrFormat("the prompt has %zu tokens and max_tokens is %lld; the context holds %d",
+                    ids.size(), static_cast<long long>(r.max_tokens), n_ctx);
       SendError(out, err, request_id, log);
       return;
     }

@@ -32,8 +32,8 @@ TEST(ApiTypesTest, DefaultsThenBundleDefaultsThenRequest) {
   EXPECT_EQ(r.max_tokens, 50);
   EXPECT_FALSE(r.max_tokens_given);
   ASSERT_EQ(r.stops.size(), 1u);
-  r = Ok(Endpoint::kCompletion, R"({"prompt":"hi","temperature":0.9,"max_tokens":7,"seed":3,"stop":"X"})",
-         defaults);
+  r = Ok(Endpoint::kCompletion,
+         R"({"prompt":"hi","temperature":0.9,"max_tokens":7,"seed":3,"stop":"X"})", defaults);
   EXPECT_FLOAT_EQ(r.sampling.temperature, 0.9f);
   EXPECT_EQ(r.max_tokens, 7);
   EXPECT_TRUE(r.max_tokens_given);
@@ -113,8 +113,9 @@ TEST(ApiTypesTest, StatusMapping) {
   limited.code = "rate_limited";
   limited.message = "slow down";
   limited.scope = "client";
-  EXPECT_EQ(ErrorJson(limited),
-            R"({"error":{"code":"rate_limited","message":"slow down","type":"invalid_request_error","param":null,"scope":"client"}})");
+  EXPECT_EQ(
+      ErrorJson(limited),
+      R"({"error":{"code":"rate_limited","message":"slow down","type":"invalid_request_error","param":null,"scope":"client"}})");
 }
 
 TEST(ApiTypesTest, ResponseShapes) {
@@ -130,14 +131,21 @@ TEST(ApiTypesTest, ResponseShapes) {
   EXPECT_EQ(choice.Find("finish_reason")->as_string(), "length");
   EXPECT_EQ(c.Find("usage")->Find("total_tokens")->as_int(), 8);
   for (runtime::StopReason r : {runtime::StopReason::kEos, runtime::StopReason::kStopSequence})
-    EXPECT_EQ(json::Parse(CompletionJson(m, "x", r, u, t))->Find("choices")->as_array()[0].Find("finish_reason")->as_string(), "stop");
+    EXPECT_EQ(json::Parse(CompletionJson(m, "x", r, u, t))
+                  ->Find("choices")
+                  ->as_array()[0]
+                  .Find("finish_reason")
+                  ->as_string(),
+              "stop");
   json::Value first = *json::Parse(ChatChunkJson(m, "assistant", "", nullptr));
-  EXPECT_EQ(first.Find("choices")->as_array()[0].Find("delta")->Find("role")->as_string(), "assistant");
+  EXPECT_EQ(first.Find("choices")->as_array()[0].Find("delta")->Find("role")->as_string(),
+            "assistant");
   const runtime::StopReason stop = runtime::StopReason::kEos;
   json::Value last = *json::Parse(ChatChunkJson(m, "", "", &stop));
   EXPECT_TRUE(last.Find("choices")->as_array()[0].Find("delta")->as_object().empty());
   EXPECT_EQ(GenerateDeltaLine("a\"b"), "{\"delta\":\"a\\\"b\"}\n");
-  const std::string footer = GenerateFooterLines("tiny", runtime::StopReason::kStopSequence, u, 12.5);
+  const std::string footer =
+      GenerateFooterLines("tiny", runtime::StopReason::kStopSequence, u, 12.5);
   EXPECT_EQ(footer.substr(footer.size() - 14), "{\"done\":true}\n");
   EXPECT_NE(footer.find("\"stop_reason\":\"stop_sequence\""), std::string::npos);
 }

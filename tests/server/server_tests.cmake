@@ -13,3 +13,7 @@ add_library(hearth_server_testing STATIC server/server_fixture.cc server/http_te
 target_link_libraries(hearth_server_testing PUBLIC hearth_server hearth_testing GTest::gtest)
 hearth_add_test(server_api_test SOURCES server/server_api_test.cc LIBS hearth_server_testing LABELS e2e)
 hearth_add_test(server_stream_test SOURCES server/server_stream_test.cc LIBS hearth_server_testing LABELS e2e)
+hearth_add_test(server_bundle_test SOURCES server/server_bundle_test.cc LIBS hearth_server_testing LABELS e2e)
+hearth_add_test(server_cli_test SOURCES server/server_cli_test.cc LIBS hearth_server_testing LABELS e2e)
+add_dependencies(server_cli_test hearth)
+hearth_add_test(server_soak_test SOURCES server/server_soak_test.cc LIBS hearth_server_testing LABELS slow)
