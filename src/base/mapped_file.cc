@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
@@ -14,25 +15,82 @@
 namespace hearth {
 
 MappedFile::~MappedFile() {
-  if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), size_);
+  if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), map_size_);
 }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept
-    : data_(other.data_), size_(other.size_), path_(std::move(other.path_)) {
+    : data_(other.data_),
+      size_(other.size_),
+      map_size_(other.map_size_),
+      in_memory_(other.in_memory_),
+      path_(std::move(other.path_)) {
   other.data_ = nullptr;
-  other.size_ = 0;
+  other.size_ = other.map_size_ = 0;
 }
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
-    if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), size_);
+    if (data_ != nullptr) munmap(const_cast<uint8_t*>(data_), map_size_);
     data_ = other.data_;
     size_ = other.size_;
+    map_size_ = other.map_size_;
+    in_memory_ = other.in_memory_;
     path_ = std::move(other.path_);
     other.data_ = nullptr;
-    other.size_ = 0;
+    other.size_ = other.map_size_ = 0;
   }
   return *this;
+}
+
+Result<MappedFile> MappedFile::ReadIntoMemory(const std::string& path, bool huge_pages) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(StrFormat("cannot open '%s'", path.c_str()), errno);
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const int err = errno;
+    ::close(fd);
+    if (err == 0 || S_ISREG(st.st_mode) == 0)
+      return InvalidArgumentError(StrFormat("'%s' is not a regular file", path.c_str()),
+                                  "os.not_a_file");
+    return ErrnoError(StrFormat("cannot stat '%s'", path.c_str()), err);
+  }
+  MappedFile mf;
+  mf.path_ = path;
+  mf.size_ = static_cast<size_t>(st.st_size);
+  mf.in_memory_ = true;
+  if (mf.size_ == 0) {
+    ::close(fd);
+    return mf;
+  }
+  constexpr size_t kHuge = size_t{2} << 20;
+  mf.map_size_ = (mf.size_ + kHuge - 1) / kHuge * kHuge;
+  void* p = mmap(nullptr, mf.map_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    const int err = errno;
+    ::close(fd);
+    return ErrnoError(
+        StrFormat("cannot allocate %s for '%s'", HumanBytes(mf.map_size_).c_str(), path.c_str()),
+        err);
+  }
+  if (huge_pages) madvise(p, mf.map_size_, MADV_HUGEPAGE);
+  auto* dst = static_cast<uint8_t*>(p);
+  size_t done = 0;
+  while (done < mf.size_) {
+    const ssize_t n = ::pread(fd, dst + done, std::min<size_t>(mf.size_ - done, size_t{8} << 20),
+                              static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      ::close(fd);
+      munmap(p, mf.map_size_);
+      return ErrnoError(StrFormat("cannot read '%s'", path.c_str()), err);
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  mprotect(p, mf.map_size_, PROT_READ);  // read-only from here on, like a mapping
+  mf.data_ = dst;
+  return mf;
 }
 
 Result<MappedFile> MappedFile::Open(const std::string& path) {
@@ -61,6 +119,7 @@ Result<MappedFile> MappedFile::Open(const std::string& path) {
       return ErrnoError(StrFormat("cannot map '%s'", path.c_str()), err);
     }
     mf.data_ = static_cast<const uint8_t*>(p);
+    mf.map_size_ = mf.size_;
   }
   ::close(fd);
   return mf;

@@ -22,6 +22,14 @@ class MappedFile {
   // Maps `path` read-only (MAP_PRIVATE). A regular file is required; an empty
   // file maps to an empty span. Errors name the path and the OS reason.
   static Result<MappedFile> Open(const std::string& path);
+  // Reads `path` whole into private anonymous memory (read-only afterwards)
+  // instead of mapping it: the bytes no longer depend on the page cache (which
+  // the kernel may evict under memory pressure, stalling the next token), and
+  // with `huge_pages` the memory is advised as transparent huge pages (fewer
+  // TLB misses when streaming weights). No file mapping is kept, so resident
+  // memory is the file's size, not twice it.
+  static Result<MappedFile> ReadIntoMemory(const std::string& path, bool huge_pages = true);
+  bool in_memory() const { return in_memory_; }
 
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
   const uint8_t* data() const { return data_; }
@@ -34,6 +42,8 @@ class MappedFile {
  private:
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  size_t map_size_ = 0;  // bytes mapped (size_ rounded up for anonymous memory)
+  bool in_memory_ = false;
   std::string path_;
 };
 

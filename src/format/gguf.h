@@ -126,7 +126,9 @@ class GgufFile {
   GgufFile& operator=(GgufFile&&) noexcept = default;
 
   // Maps and parses `path`. Errors carry the path as context.
-  static Result<GgufFile> Open(const std::string& path);
+  // Maps the file; with `in_memory`, reads it into anonymous (huge-page)
+  // memory instead (MappedFile::ReadIntoMemory).
+  static Result<GgufFile> Open(const std::string& path, bool in_memory = false);
   // Parses bytes the caller keeps alive for the lifetime of the result.
   static Result<GgufFile> Parse(std::span<const uint8_t> bytes);
 

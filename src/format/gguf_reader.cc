@@ -404,8 +404,8 @@ Result<GgufFile> GgufFile::Parse(std::span<const uint8_t> bytes) {
   return f;
 }
 
-Result<GgufFile> GgufFile::Open(const std::string& path) {
-  auto mapped = MappedFile::Open(path);
+Result<GgufFile> GgufFile::Open(const std::string& path, bool in_memory) {
+  auto mapped = in_memory ? MappedFile::ReadIntoMemory(path) : MappedFile::Open(path);
   if (!mapped.ok()) return mapped.status();
   auto file = std::make_unique<MappedFile>(std::move(mapped).value());
   auto parsed = Parse(file->bytes());

@@ -13,7 +13,7 @@ Status MissingTensor(const std::string& name) {
 
 Result<std::shared_ptr<const Model>> Model::Load(const std::string& path,
                                                  const ModelLoadOptions& opts) {
-  HEARTH_ASSIGN_OR_RETURN(GgufFile f, GgufFile::Open(path));
+  HEARTH_ASSIGN_OR_RETURN(GgufFile f, GgufFile::Open(path, opts.in_memory));
   std::shared_ptr<Model> m(new Model());
   m->file_ = std::move(f);
   Status st = m->Bind();

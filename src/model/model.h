@@ -35,6 +35,10 @@ struct LayerWeights {
 
 struct ModelLoadOptions {
   bool mlock = false;  // lock the mapped weights in RAM
+  // Read the weights into anonymous huge-page memory instead of mapping the
+  // file (faster decode: fewer TLB misses, never evicted with the page cache);
+  // the file mapping is not kept, so resident memory stays the weights' size.
+  bool in_memory = false;
 };
 
 class Model {

@@ -198,13 +198,20 @@ void Scheduler::FinishSlot(Slot& s, runtime::StopReason reason, Status error) {
   }
   if (reason == runtime::StopReason::kCancelled || reason == runtime::StopReason::kTimeout)
     cancelled_.fetch_add(1);
-  s.p.stream->Finish(r);
+  // Free the slot (and its gauges) before the client learns the request ended,
+  // so whoever reads the metrics after a response sees the slot free.
+  std::shared_ptr<GenStream> stream = std::move(s.p.stream);
   s.busy = false;
   s.p = Pending{};
   s.sampler.reset();
   s.stops.reset();
   s.detok.reset();
   active_.fetch_sub(1);
+  uint64_t positions = 0;
+  for (auto& slot : slots_)
+    if (slot->busy) positions += static_cast<uint64_t>(slot->pos);
+  kv_in_use_.store(positions * KvRowBytes());
+  stream->Finish(r);
 }
 
 void Scheduler::Admit(Clock::time_point now) {
@@ -378,10 +385,12 @@ bool Scheduler::Step() {
   for (auto& slot : slots_) {
     if (slot->busy) bytes_per_pos += static_cast<uint64_t>(slot->pos);
   }
-  const uint64_t row_bytes =
-      slots_.empty() ? 0 : slots_[0]->kv.bytes() / static_cast<uint64_t>(options_.n_ctx);
-  kv_in_use_.store(bytes_per_pos * row_bytes);
+  kv_in_use_.store(bytes_per_pos * KvRowBytes());
   return true;
+}
+
+uint64_t Scheduler::KvRowBytes() const {
+  return slots_.empty() ? 0 : slots_[0]->kv.bytes() / static_cast<uint64_t>(options_.n_ctx);
 }
 
 void Scheduler::Loop() {

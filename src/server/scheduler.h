@@ -150,6 +150,7 @@ class Scheduler {
   void Admit(Clock::time_point now);
   bool Step();  // one forward pass; false when there was nothing to do
   void FinishSlot(Slot& slot, runtime::StopReason reason, Status error = {});
+  uint64_t KvRowBytes() const;  // KV bytes of one position (all layers, K and V)
 
   SchedulerOptions options_;
   std::shared_ptr<const tok::Tokenizer> tokenizer_;

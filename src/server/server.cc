@@ -185,7 +185,9 @@ Result<std::shared_ptr<Engine>> Server::LoadEngine(const std::string& model_path
   }
   state_.store(ServerState::kLoading);
   e->path = path;
-  HEARTH_ASSIGN_OR_RETURN(e->model, Model::Load(path));
+  ModelLoadOptions lo;
+  lo.in_memory = options_.load_in_memory;
+  HEARTH_ASSIGN_OR_RETURN(e->model, Model::Load(path, lo));
   HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<tok::Tokenizer> tokenizer,
                           LoadTokenizer(e->model->file()));
   e->tokenizer = std::move(tokenizer);
@@ -343,6 +345,7 @@ json::Value Server::EffectiveConfig() const {
       {"ctx", o.ctx},
       {"kv_type", KvTypeName(o.kv_type)},
       {"threads", o.threads},
+      {"load", o.load_in_memory ? "memory" : "mmap"},
       {"batch", o.n_batch},
       {"prefill_chunk", o.prefill_chunk},
       {"api_keys",

@@ -42,6 +42,7 @@ struct ServeOptions {
   int ctx = 2048;
   KvType kv_type = KvType::kF16;
   int threads = 0;
+  bool load_in_memory = false;  // --load memory
   int n_batch = 256;
   int prefill_chunk = 128;
   std::string api_keys_file;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <filesystem>
 
 #include "base/mapped_file.h"
@@ -66,6 +67,31 @@ TEST(MappedFileTest, EmptyFileMapsToEmptySpan) {
   auto m = MappedFile::Open(path);
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->size(), 0u);
+}
+
+TEST(MappedFileTest, ReadIntoMemoryHoldsTheSameBytes) {
+  const std::string path = testing::TempDir() + "/data";
+  std::string bytes(5 * 1024 * 1024 + 123, '\0');  // several huge pages and a ragged end
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 2654435761u) >> 13);
+  ASSERT_TRUE(WriteFileAtomic(path, bytes).ok());
+  auto mapped = MappedFile::Open(path);
+  auto loaded = MappedFile::ReadIntoMemory(path);
+  ASSERT_TRUE(mapped.ok() && loaded.ok());
+  EXPECT_FALSE(mapped->in_memory());
+  EXPECT_TRUE(loaded->in_memory());
+  ASSERT_EQ(loaded->size(), bytes.size());
+  EXPECT_EQ(std::memcmp(loaded->data(), mapped->data(), bytes.size()), 0);
+  // Moving keeps the memory valid; the moved-from object is empty.
+  MappedFile moved = std::move(loaded).value();
+  EXPECT_EQ(std::memcmp(moved.data(), bytes.data(), bytes.size()), 0);
+  // Errors and empty files behave like Open.
+  EXPECT_EQ(MappedFile::ReadIntoMemory("/nonexistent/x").status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(MappedFile::ReadIntoMemory("/tmp").ok());
+  const std::string empty = testing::TempDir() + "/empty";
+  ASSERT_TRUE(WriteFileAtomic(empty, "").ok());
+  auto e = MappedFile::ReadIntoMemory(empty);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->size(), 0u);
 }
 
 }  // namespace

@@ -121,7 +121,8 @@ TEST_P(TamperTest, EveryChangeFailsNamingTheCause) {
                                           "model/tiny.gguf",  "config/template.jinja",
                                           "eval/suite.jsonl", "eval/baseline.json"};
   int cases = 0;
-  for (const std::string& op : {"flip", "truncate", "delete", "add"}) {
+  for (const char* op_name : {"flip", "truncate", "delete", "add"}) {
+    const std::string op = op_name;
     for (const std::string& file : files) {
       if (op == std::string("add") && file != files[0]) continue;
       const std::string work = testing::FreshDir() + "/t";
@@ -317,7 +318,9 @@ TEST(BundleTest, ManifestParserIsStrict) {
         with("\"min_version\": \"", "\"min_version\": \"x"), std::string("{"), std::string("[]")}) {
     Result<Manifest> m = ParseManifest(bad);
     EXPECT_FALSE(m.ok()) << bad;
-    if (!m.ok()) EXPECT_EQ(m.status().reason(), "manifest.invalid");
+    if (!m.ok()) {
+      EXPECT_EQ(m.status().reason(), "manifest.invalid");
+    }
   }
 }
 

@@ -79,7 +79,9 @@ TEST(RolloutTest, RampIsMonotonicAndZeroSelectsNobody) {
     d.device_id = "u-" + std::to_string(i);
     const bool s120 = DecideRollout(at120, d).selected;
     selected120 += s120;
-    if (s120) EXPECT_TRUE(DecideRollout(at300, d).selected) << d.device_id;
+    if (s120) {
+      EXPECT_TRUE(DecideRollout(at300, d).selected) << d.device_id;
+    }
     EXPECT_FALSE(DecideRollout(at0, d).selected);
     EXPECT_TRUE(DecideRollout(at1000, d).selected);
   }
@@ -131,7 +133,9 @@ TEST(RolloutTest, PolicyParsingIsStrict) {
         R"({"rollout_permille":5,"eligibility":{"min_runtime_version":"1.x"}})"}) {
     Result<RolloutPolicy> r = parse(bad);
     EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) EXPECT_EQ(r.status().reason(), "rollout.policy") << bad;
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().reason(), "rollout.policy") << bad;
+    }
   }
 }
 

@@ -125,7 +125,9 @@ void RunScenario(const Scenario& s) {
     Result<StoreState> state = Store::ReadState(root);  // no state.json = empty store
     ASSERT_TRUE(state.ok()) << state.status().ToString();
     EXPECT_TRUE(s.allowed_active.count(state->active)) << "active: " << state->active;
-    if (!state->active.empty()) EXPECT_TRUE(Complete(root, state->active));
+    if (!state->active.empty()) {
+      EXPECT_TRUE(Complete(root, state->active));
+    }
     ::hearth::testing::CommandResult status = Hearth("status --json --root " + root);
     EXPECT_EQ(status.exit_code, 0) << status.output;
 
@@ -145,7 +147,9 @@ void RunScenario(const Scenario& s) {
     // relative to the current state, so it is not retried).
     if (s.retry_exit == kNoRetry) continue;
     ::hearth::testing::CommandResult retry = Hearth(s.op + " --root " + root + " -q");
-    if (s.retry_exit >= 0) EXPECT_EQ(retry.exit_code, s.retry_exit) << retry.output;
+    if (s.retry_exit >= 0) {
+      EXPECT_EQ(retry.exit_code, s.retry_exit) << retry.output;
+    }
     state = Store::ReadState(root);
     ASSERT_TRUE(state.ok());
     EXPECT_EQ(state->active, s.final_active) << retry.output;

@@ -101,6 +101,19 @@ TEST_P(ForwardBatchTest, InterleavedSequencesMatchSoloRuns) {
   }
 }
 
+// Weights read into memory give the very same logits as the mapped file.
+TEST_P(ForwardBatchTest, InMemoryWeightsMatchMappedWeights) {
+  std::shared_ptr<const Model> mapped = TinyModel(GetParam());
+  ModelLoadOptions lo;
+  lo.in_memory = true;
+  Result<std::shared_ptr<const Model>> loaded = Model::Load(mapped->file().path(), lo);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const std::vector<int32_t> tokens = {1, 72, 101, 108, 108, 111};
+  const auto a = Alone(mapped, tokens, 2), b = Alone(*loaded, tokens, 2);
+  for (size_t i = 0; i < a.size(); ++i)
+    ASSERT_EQ(std::memcmp(a[i].data(), b[i].data(), a[i].size() * sizeof(float)), 0) << i;
+}
+
 TEST_P(ForwardBatchTest, RejectsBadRows) {
   std::shared_ptr<const Model> m = TinyModel(GetParam());
   Forward fwd(m, 2, 1);
@@ -116,8 +129,8 @@ TEST_P(ForwardBatchTest, RejectsBadRows) {
 
 INSTANTIATE_TEST_SUITE_P(Types, ForwardBatchTest,
                          ::testing::Values(GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kF16),
-                         [](const auto& info) {
-                           return std::string(GetGgmlTypeInfo(info.param).name);
+                         [](const ::testing::TestParamInfo<GgmlType>& p) {
+                           return std::string(GetGgmlTypeInfo(p.param).name);
                          });
 
 }  // namespace

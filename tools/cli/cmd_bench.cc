@@ -97,8 +97,10 @@ int RunBench(int argc, char** argv) {
   const std::string model_name = setup->model_path.substr(setup->model_path.rfind('/') + 1);
   const int max_threads =
       static_cast<int>(*std::max_element(thread_list->begin(), thread_list->end()));
-  // The weights are read through 4 KiB pages of the mapped file: measure the ceiling that way.
-  auto bw = MeasureReadBandwidth(max_threads, 0.5, 0, /*huge_pages=*/false);
+  // The ceiling is measured the way the weights are read: through 4 KiB pages
+  // of the mapped file, or huge pages with --load memory.
+  const bool huge = setup->load.in_memory;
+  auto bw = MeasureReadBandwidth(max_threads, 0.5, 0, /*huge_pages=*/huge);
   const double machine_bw = bw.ok() ? bw->gb_per_s : 0.0;
   const uint64_t bytes_per_token = BytesPerToken(**model);
 
@@ -134,6 +136,7 @@ int RunBench(int argc, char** argv) {
           w.Key("model"), w.String(model_name);
           w.Key("threads"), w.Int(r.threads);
           w.Key("isa"), w.String(kernels::IsaName(kernels::ActiveIsa()));
+          w.Key("load"), w.String(huge ? "memory" : "mmap");
           w.Key("tokens_per_second"), w.Double(r.median);
           w.Key("min"), w.Double(r.min);
           w.Key("max"), w.Double(r.max);
@@ -164,22 +167,21 @@ int RunBench(int argc, char** argv) {
           "|---|---|---:|---:|---:|---:|---:|---:|\n");
     } else {
       std::printf(
-          "model %s (%s weights), %s, read bandwidth %.1f GB/s (4 KiB pages, as the mapped "
-          "weights)\n",
+          "model %s (%s weights), %s, read bandwidth %.1f GB/s (%s, as the weights are read)\n",
           model_name.c_str(), HumanBytes((*model)->weight_bytes()).c_str(),
-          kernels::IsaName(kernels::ActiveIsa()), machine_bw);
+          kernels::IsaName(kernels::ActiveIsa()), machine_bw, huge ? "huge pages" : "4 KiB pages");
     }
     for (const BenchResult& r : results) {
       const bool tg = r.test[0] == 't';
-      std::string bw = tg ? StrFormat("%.1f", r.bandwidth_gbs) : "";
+      std::string gbs = tg ? StrFormat("%.1f", r.bandwidth_gbs) : "";
       std::string roof =
           tg && machine_bw > 0 ? StrFormat("%.0f%%", 100 * r.bandwidth_gbs / machine_bw) : "";
       if (as_md) {
         std::printf("| %s | %s | %d | %.2f | %.2f | %.2f | %s | %s |\n", model_name.c_str(),
-                    r.test.c_str(), r.threads, r.median, r.min, r.max, bw.c_str(), roof.c_str());
+                    r.test.c_str(), r.threads, r.median, r.min, r.max, gbs.c_str(), roof.c_str());
       } else {
         std::printf("  %-7s %2d threads  %9.2f tok/s  (min %.2f, max %.2f)%s%s\n", r.test.c_str(),
-                    r.threads, r.median, r.min, r.max, tg ? ("  " + bw + " GB/s").c_str() : "",
+                    r.threads, r.median, r.min, r.max, tg ? ("  " + gbs + " GB/s").c_str() : "",
                     tg ? ("  " + roof + " of roofline").c_str() : "");
       }
     }

@@ -13,6 +13,10 @@ void AddEngineOptions(ArgParser& p) {
   p.Option("kv-type", 0, "TYPE", "KV cache element type: f16 or f32", "f16");
   p.Option("batch", 'b', "N", "prefill micro-batch (tokens per forward pass)", "256");
   p.Flag("mlock", 0, "lock the model's pages in RAM");
+  p.Option("load", 0, "MODE",
+           "mmap: map the file (pages shared with the page cache); memory: read the weights into "
+           "huge-page memory (faster decode, never evicted; no second copy is kept)",
+           "mmap");
 }
 
 Result<EngineSetup> ParseEngineOptions(const Args& a, bool require_model) {
@@ -30,6 +34,8 @@ Result<EngineSetup> ParseEngineOptions(const Args& a, bool require_model) {
   s.session.n_batch = static_cast<int>(batch);
   s.session.kv_type = *ParseKvType(kv);
   s.load.mlock = a.Has("mlock");
+  HEARTH_ASSIGN_OR_RETURN(std::string load, a.GetChoice("load", "mmap", {"mmap", "memory"}));
+  s.load.in_memory = load == "memory";
   return s;
 }
 
