@@ -112,7 +112,14 @@ TEST_F(ServerApiTest, HealthReadyModelsMetricsStats) {
   // A few generations, then the numbers.
   for (int i = 0; i < 3; ++i)
     ASSERT_EQ(Post("/v1/completions", R"({"prompt":"hello","max_tokens":5})").status, 200);
-  HttpResult m = Request(port(), "GET", "/metrics");
+  // Request counters are updated as each response completes: allow a moment.
+  HttpResult m;
+  for (int i = 0; i < 100; ++i) {
+    m = Request(port(), "GET", "/metrics");
+    if (MetricValue(m.body, R"(hearth_requests_total{route="/v1/completions",code="200"})") >= 3)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.Header("content-type").find("text/plain"), std::string::npos);
   EXPECT_GE(MetricValue(m.body, R"(hearth_requests_total{route="/v1/completions",code="200"})"), 3);
