@@ -20,27 +20,36 @@ MatmulFn Avx512VnniKKernel(GgmlType wtype);  // matmul_vnni_k.cc: Q4_K Q6_K ...
 // Runs Kernel::Row<T>(w_row, x_rows[T], n_in, out[T]) over every row of `a` and
 // every group of up to 4 tokens. Row<T> must compute each token's result with
 // the same instruction sequence whatever T is (so batching never changes bits).
+// Tokens are taken in blocks whose activation rows (~256 KiB) stay in L2 while
+// all of this call's weight rows pass over them: a prefill of hundreds of
+// tokens would otherwise stream every activation row from L3 for every weight
+// row. The block size changes only the loop order, never a result.
 template <class Kernel>
 void DriveRows(const MatmulArgs& a) {
-  for (int64_t r = a.row_begin; r < a.row_end; ++r) {
-    const uint8_t* w = a.w + r * a.row_bytes;
-    int t = 0;
-    const uint8_t* x[4];
-    float out[4];
-    auto store = [&](int n) {
-      for (int i = 0; i < n; ++i) a.y[(t + i) * a.y_stride + r] = out[i];
-    };
-    for (; t + 4 <= a.n_tok; t += 4) {
-      for (int i = 0; i < 4; ++i) x[i] = a.x + (t + i) * a.x_stride;
-      Kernel::template Row<4>(w, x, a.n_in, out);
-      store(4);
+  int64_t block = (int64_t{256} << 10) / (a.x_stride > 0 ? a.x_stride : 1) / 4 * 4;
+  if (block < 4) block = 4;
+  for (int tb = 0; tb < a.n_tok; tb += static_cast<int>(block)) {
+    const int tb_end = a.n_tok - tb < block ? a.n_tok : tb + static_cast<int>(block);
+    for (int64_t r = a.row_begin; r < a.row_end; ++r) {
+      const uint8_t* w = a.w + r * a.row_bytes;
+      int t = tb;
+      const uint8_t* x[4];
+      float out[4];
+      auto store = [&](int n) {
+        for (int i = 0; i < n; ++i) a.y[(t + i) * a.y_stride + r] = out[i];
+      };
+      for (; t + 4 <= tb_end; t += 4) {
+        for (int i = 0; i < 4; ++i) x[i] = a.x + (t + i) * a.x_stride;
+        Kernel::template Row<4>(w, x, a.n_in, out);
+        store(4);
+      }
+      const int rem = tb_end - t;
+      for (int i = 0; i < rem; ++i) x[i] = a.x + (t + i) * a.x_stride;
+      if (rem == 3) Kernel::template Row<3>(w, x, a.n_in, out);
+      if (rem == 2) Kernel::template Row<2>(w, x, a.n_in, out);
+      if (rem == 1) Kernel::template Row<1>(w, x, a.n_in, out);
+      store(rem);
     }
-    const int rem = a.n_tok - t;
-    for (int i = 0; i < rem; ++i) x[i] = a.x + (t + i) * a.x_stride;
-    if (rem == 3) Kernel::template Row<3>(w, x, a.n_in, out);
-    if (rem == 2) Kernel::template Row<2>(w, x, a.n_in, out);
-    if (rem == 1) Kernel::template Row<1>(w, x, a.n_in, out);
-    store(rem);
   }
 }
 
