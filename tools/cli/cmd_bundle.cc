@@ -12,19 +12,6 @@
 namespace hearth::cli {
 namespace {
 
-bool HelpOrError(const char* cmd, const ArgParser& p, const Result<Args>& a, int* rc) {
-  if (!a.ok()) {
-    *rc = ReportError(cmd, a.status());
-    return true;
-  }
-  if (a->help) {
-    std::printf("%s", p.Help().c_str());
-    *rc = kExitOk;
-    return true;
-  }
-  return false;
-}
-
 constexpr char kExitCodes[] =
     "Exit codes: 0 ok, 1 integrity (missing/extra/resized/modified file), 2 usage,\n"
     "3 signature (missing, bad or untrusted), 4 incompatible (runtime too old, model facts\n"

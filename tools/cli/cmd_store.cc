@@ -12,19 +12,6 @@
 namespace hearth::cli {
 namespace {
 
-bool HelpOrError(const char* cmd, const ArgParser& p, const Result<Args>& a, int* rc) {
-  if (!a.ok()) {
-    *rc = ReportError(cmd, a.status());
-    return true;
-  }
-  if (a->help) {
-    std::printf("%s", p.Help().c_str());
-    *rc = kExitOk;
-    return true;
-  }
-  return false;
-}
-
 void RootOption(ArgParser& p) {
   p.Option("root", 0, "DIR", "the device store", "$HEARTH_ROOT or /var/lib/hearth");
 }

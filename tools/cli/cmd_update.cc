@@ -18,19 +18,6 @@
 namespace hearth::cli {
 namespace {
 
-bool HelpOrError(const char* cmd, const ArgParser& p, const Result<Args>& a, int* rc) {
-  if (!a.ok()) {
-    *rc = ReportError(cmd, a.status());
-    return true;
-  }
-  if (a->help) {
-    std::printf("%s", p.Help().c_str());
-    *rc = kExitOk;
-    return true;
-  }
-  return false;
-}
-
 int RolloutBucketCmd(int argc, char** argv) {
   ArgParser p(
       "hearth rollout bucket",

@@ -41,6 +41,12 @@ int RunPublish(int argc, char** argv);
 int RunServe(int argc, char** argv);
 int RunBenchServe(int argc, char** argv);
 
+// After ArgParser::Parse: true when the command is done — a parse error was
+// reported or --help printed — with its exit code in *rc.
+class ArgParser;
+class Args;
+bool HelpOrError(const char* command, const ArgParser& parser, const Result<Args>& args, int* rc);
+
 // Prints "hearth <command>: error: <message>" to stderr and returns the exit
 // code for `status` (kExitUsage for usage errors, else kExitFailure).
 int ReportError(const char* command, const Status& status);

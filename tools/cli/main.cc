@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "args.h"
 #include "base/build_info.h"
 #include "base/cpu_features.h"
 #include "commands.h"
@@ -61,6 +62,19 @@ void PrintVersion() {
 }
 
 }  // namespace
+
+bool HelpOrError(const char* command, const ArgParser& parser, const Result<Args>& args, int* rc) {
+  if (!args.ok()) {
+    *rc = ReportError(command, args.status());
+    return true;
+  }
+  if (args->help) {
+    std::printf("%s", parser.Help().c_str());
+    *rc = kExitOk;
+    return true;
+  }
+  return false;
+}
 
 int ReportError(const char* command, const Status& status) {
   std::fprintf(stderr, "hearth %s: error: %s\n", command, status.message().c_str());
