@@ -74,8 +74,8 @@ TEST(ServerCliTest, ConfigFileKeygenAndGracefulStop) {
   for (int i = 0; i < 300 && !gone; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     // Exited (a zombie until its adoptive parent reaps it counts as exited).
-    const std::string st = RunCommand("ps -o stat= -p " + pid).output;
-    gone = st.empty() || st[0] == 'Z';
+    const std::string state = RunCommand("ps -o stat= -p " + pid).output;
+    gone = state.empty() || state.front() == 'Z';
   }
   EXPECT_TRUE(gone);
   EXPECT_NE(ReadFileToString(log)->find("draining"), std::string::npos);
