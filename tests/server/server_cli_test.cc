@@ -75,7 +75,7 @@ TEST(ServerCliTest, ConfigFileKeygenAndGracefulStop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     // Exited (a zombie until its adoptive parent reaps it counts as exited).
     const std::string state = RunCommand("ps -o stat= -p " + pid).output;
-    gone = state.empty() || state.front() == 'Z';
+    gone = state.find_first_not_of(" \n") == std::string::npos || state.rfind('Z', 0) == 0;
   }
   EXPECT_TRUE(gone);
   EXPECT_NE(ReadFileToString(log)->find("draining"), std::string::npos);
