@@ -129,7 +129,8 @@ int RunPublish(int argc, char** argv) {
   o.rollout.eligibility.min_runtime_version = a->Get("min-runtime");
   o.rollout.eligibility.min_free_ram_mib = static_cast<uint64_t>(*ram);
   o.rollout.eligibility.min_free_disk_mib = static_cast<uint64_t>(*disk);
-  for (std::string_view f : StrSplit(a->Get("isa"), ','))
+  const std::string isa = a->Get("isa");  // StrSplit returns views into it
+  for (std::string_view f : StrSplit(isa, ','))
     if (!f.empty()) o.rollout.eligibility.isa.emplace_back(f);
   auto c = deploy::Publish(o);
   if (!c.ok()) return ReportDeployError("publish", c.status());

@@ -45,7 +45,8 @@ Result<GenerationOptions> ParseGenerationOptions(const Args& a) {
   HEARTH_RETURN_IF_ERROR(sampling::ValidateSamplingParams(sp));
   g.config.ignore_eos = a.Has("ignore-eos");
   if (a.Has("stop")) {
-    for (std::string_view part : StrSplit(a.Get("stop"), ',')) {
+    const std::string stops = a.Get("stop");  // StrSplit returns views into it
+    for (std::string_view part : StrSplit(stops, ',')) {
       if (!part.empty()) g.config.stops.emplace_back(part);
     }
   }
