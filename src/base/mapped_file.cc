@@ -1,5 +1,6 @@
 #include "base/mapped_file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "base/file_writer.h"
 #include "base/strings.h"
@@ -149,6 +151,19 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
   HEARTH_ASSIGN_OR_RETURN(FileWriter w, FileWriter::Create(path));
   HEARTH_RETURN_IF_ERROR(w.Write(data.data(), data.size()));
   return w.Commit();
+}
+
+Result<std::vector<std::string>> ListDirectory(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return ErrnoError(StrFormat("cannot list '%s'", dir.c_str()), errno);
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+      names.push_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace hearth

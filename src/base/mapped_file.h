@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -55,5 +56,9 @@ Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes =
 // fsync, rename over `path`, fsync of the directory. On failure nothing is
 // left at `path` that was not there before, and the temporary is removed.
 Status WriteFileAtomic(const std::string& path, std::string_view data);
+
+// The entry names of a directory ("." and ".." left out), sorted bytewise.
+// Errors name the directory and the OS reason.
+Result<std::vector<std::string>> ListDirectory(const std::string& dir);
 
 }  // namespace hearth

@@ -106,12 +106,13 @@ std::array<uint8_t, 32> Sha256::Final() {
   return out;
 }
 
-std::string ToHex(const std::array<uint8_t, 32>& digest) {
+std::string HexEncode(const void* data, size_t size) {
   static const char* kHex = "0123456789abcdef";
-  std::string s(64, '0');
-  for (int i = 0; i < 32; ++i) {
-    s[2 * i] = kHex[digest[i] >> 4];
-    s[2 * i + 1] = kHex[digest[i] & 15];
+  const auto* p = static_cast<const uint8_t*>(data);
+  std::string s(2 * size, '0');
+  for (size_t i = 0; i < size; ++i) {
+    s[2 * i] = kHex[p[i] >> 4];
+    s[2 * i + 1] = kHex[p[i] & 15];
   }
   return s;
 }

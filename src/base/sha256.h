@@ -28,8 +28,11 @@ class Sha256 {
   uint64_t total_ = 0;
 };
 
-// Lower-case hex of 32 bytes.
-std::string ToHex(const std::array<uint8_t, 32>& digest);
+// Lower-case hex of any bytes, and of a 32-byte digest.
+std::string HexEncode(const void* data, size_t size);
+inline std::string ToHex(const std::array<uint8_t, 32>& digest) {
+  return HexEncode(digest.data(), digest.size());
+}
 std::string Sha256Hex(std::string_view data);
 // Hashes a file in 1 MiB reads (files of any size; no mapping).
 Result<std::string> Sha256FileHex(const std::string& path);

@@ -1,12 +1,10 @@
 #include "deploy/bundle.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "base/build_info.h"
 #include "base/file_writer.h"
@@ -78,14 +76,7 @@ Result<std::unique_ptr<BundleReader>> BundleReader::Open(const std::string& path
 }
 
 Status BundleReader::Walk(const std::string& dir, const std::string& prefix) {
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return ErrnoError("listing '" + dir + "'", errno);
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
-      names.push_back(e->d_name);
-  }
-  ::closedir(d);
+  HEARTH_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
   for (const std::string& name : names) {
     const std::string full = dir + "/" + name;
     const std::string rel = prefix.empty() ? name : prefix + "/" + name;
@@ -203,13 +194,7 @@ Status RemoveTree(const std::string& path) {
   }
   if (S_ISDIR(st.st_mode)) {
     ::chmod(path.c_str(), 0755);  // read-only store directories
-    DIR* d = ::opendir(path.c_str());
-    if (d == nullptr) return ErrnoError("listing '" + path + "'", errno);
-    std::vector<std::string> names;
-    while (dirent* e = ::readdir(d))
-      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
-        names.push_back(e->d_name);
-    ::closedir(d);
+    HEARTH_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(path));
     for (const std::string& n : names) HEARTH_RETURN_IF_ERROR(RemoveTree(path + "/" + n));
     if (::rmdir(path.c_str()) != 0) return ErrnoError("removing '" + path + "'", errno);
   } else if (::unlink(path.c_str()) != 0) {

@@ -91,7 +91,6 @@ Result<Channel> Publish(const PublishOptions& o) {
   HEARTH_RETURN_IF_ERROR(CopyFile(o.bundle_tar, dest + ".part"));
   if (::rename((dest + ".part").c_str(), dest.c_str()) != 0)
     return ErrnoError("placing '" + dest + "'", errno);
-  HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<BundleReader> placed, BundleReader::Open(dest));
   Channel c;
   c.channel = o.channel;
   const std::string channel_path = o.origin_dir + "/channels/" + o.channel + ".json";

@@ -1,6 +1,5 @@
 #include "deploy/keys.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -73,16 +72,6 @@ bool FromHex(std::string_view hex, uint8_t* out, size_t n) {
     out[i] = static_cast<uint8_t>(hi * 16 + lo);
   }
   return true;
-}
-
-std::string BytesHex(const uint8_t* p, size_t n) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string s(2 * n, '0');
-  for (size_t i = 0; i < n; ++i) {
-    s[2 * i] = kDigits[p[i] >> 4];
-    s[2 * i + 1] = kDigits[p[i] & 15];
-  }
-  return s;
 }
 
 }  // namespace
@@ -198,16 +187,9 @@ Result<TrustedKeys> TrustedKeys::Load(const std::string& path) {
     keys.Add(key);
     return keys;
   }
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return ErrnoError("opening trusted keys directory '" + path + "'", errno);
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(dir)) {
-    std::string name = e->d_name;
-    if (EndsWith(name, ".pub")) names.push_back(name);
-  }
-  ::closedir(dir);
-  std::sort(names.begin(), names.end());
+  HEARTH_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(path));
   for (const std::string& name : names) {
+    if (!EndsWith(name, ".pub")) continue;
     HEARTH_ASSIGN_OR_RETURN(PublicKey key, LoadPublicKey(path + "/" + name));
     keys.Add(key);
   }
@@ -284,7 +266,7 @@ Result<std::string> AddSignature(const SecretKey& key, std::string_view message,
                                [&](const SignatureEntry& e) { return e.key_id == key.pub.key_id; }),
                 entries.end());
   const std::array<uint8_t, 64> sig = SignBytes(key, message);
-  entries.push_back({key.pub.key_id, "ed25519", BytesHex(sig.data(), sig.size())});
+  entries.push_back({key.pub.key_id, "ed25519", HexEncode(sig.data(), sig.size())});
   json::Value::Array list;
   for (const SignatureEntry& e : entries)
     list.push_back(json::Value::Object{

@@ -1,13 +1,11 @@
 #include "deploy/store.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <ctime>
 
 #include "base/mapped_file.h"
@@ -24,16 +22,10 @@ bool Exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+// A directory's entries; a missing directory has none.
 std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (dirent* e = ::readdir(d))
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
-      names.push_back(e->d_name);
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
+  Result<std::vector<std::string>> names = ListDirectory(dir);
+  return names.ok() ? std::move(names).value() : std::vector<std::string>{};
 }
 
 Status MakeDir(const std::string& dir, mode_t mode = 0755) {

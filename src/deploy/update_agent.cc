@@ -22,11 +22,12 @@ Result<std::string> FetchSmall(const std::string& origin, const std::string& rel
   return ReadFileToString(where, max);
 }
 
-Result<uint64_t> LastSequence(const std::string& root, const std::string& channel) {
+// The last channel sequence seen (0 when none, or the file is unreadable).
+uint64_t LastSequence(const std::string& root, const std::string& channel) {
   Result<std::string> text = ReadFileToString(root + "/update-state.json", 1 << 20);
-  if (!text.ok()) return uint64_t{0};
+  if (!text.ok()) return 0;
   Result<json::Value> doc = json::Parse(*text);
-  if (!doc.ok()) return uint64_t{0};
+  if (!doc.ok()) return 0;
   const json::Value* seqs = doc->Find("sequences");
   const json::Value* v = seqs ? seqs->Find(channel) : nullptr;
   return v && v->is_integer() && v->as_int() > 0 ? static_cast<uint64_t>(v->as_int()) : 0;
@@ -109,12 +110,12 @@ UpdateReport RunUpdateOnce(const UpdateOptions& o) {
                                       c.channel + "'",
                                   "channel.mismatch")),
            r;
-  Result<uint64_t> last = LastSequence(o.root, o.channel);
-  if (last.ok() && c.sequence < *last)
+  const uint64_t last = LastSequence(o.root, o.channel);
+  if (c.sequence < last)
     return Fail(&r, DataLossError(StrFormat("channel sequence %llu is older than %llu seen before "
                                             "(a replayed channel file?)",
                                             static_cast<unsigned long long>(c.sequence),
-                                            static_cast<unsigned long long>(*last)),
+                                            static_cast<unsigned long long>(last)),
                                   "channel.rollback")),
            r;
   (void)SaveSequence(o.root, o.channel, c.sequence);

@@ -43,7 +43,6 @@ class Forward {
 
   int n_batch() const { return n_batch_; }
   const Model& model() const { return *model_; }
-  const std::shared_ptr<const Model>& model_ptr() const { return model_; }
   kernels::Isa isa() const { return isa_; }
   int n_threads() const { return pool_->size(); }
 

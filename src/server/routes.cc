@@ -101,7 +101,7 @@ void Server::Handle(const HttpRequest& req, HttpResponder& out) {
       metrics_->rate_limited->WithLabels({e.scope})->Inc();
       SendError(out, e, request_id, &log);
     } else {
-      Route(req, out, p, request_id, &log);
+      Route(req, out, request_id, &log);
     }
   }
   if (!out.sent()) {
@@ -123,9 +123,8 @@ void Server::Handle(const HttpRequest& req, HttpResponder& out) {
   logger_->Write(log);
 }
 
-void Server::Route(const HttpRequest& req, HttpResponder& out, const Principal& who,
-                   const std::string& request_id, json::Value* log) {
-  (void)who;
+void Server::Route(const HttpRequest& req, HttpResponder& out, const std::string& request_id,
+                   json::Value* log) {
   const std::string& path = req.path;
   auto method_is = [&](const char* want) {
     if (req.method == want || (std::string_view(want) == "GET" && req.method == "HEAD"))

@@ -58,11 +58,6 @@ void GenStream::Finish(GenResult result) {
   cv_.notify_all();
 }
 
-size_t GenStream::pending_bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return pending_.size();
-}
-
 // ---- Scheduler ----
 
 struct Scheduler::Slot {
@@ -207,10 +202,7 @@ void Scheduler::FinishSlot(Slot& s, runtime::StopReason reason, Status error) {
   s.stops.reset();
   s.detok.reset();
   active_.fetch_sub(1);
-  uint64_t positions = 0;
-  for (auto& slot : slots_)
-    if (slot->busy) positions += static_cast<uint64_t>(slot->pos);
-  kv_in_use_.store(positions * KvRowBytes());
+  UpdateKvInUse();
   stream->Finish(r);
 }
 
@@ -352,7 +344,6 @@ bool Scheduler::Step() {
   }
   const size_t V = static_cast<size_t>(fwd_.model().hparams().n_vocab);
   const Clock::time_point t = Clock::now();
-  uint64_t bytes_per_pos = 0;
   for (size_t i = 0; i < want.size(); ++i) {
     Slot& s = *want[i];
     std::span<const float> logits(logits_.data() + i * V, V);
@@ -382,15 +373,17 @@ bool Scheduler::Step() {
       s.next = *next;
     }
   }
-  for (auto& slot : slots_) {
-    if (slot->busy) bytes_per_pos += static_cast<uint64_t>(slot->pos);
-  }
-  kv_in_use_.store(bytes_per_pos * KvRowBytes());
+  UpdateKvInUse();
   return true;
 }
 
-uint64_t Scheduler::KvRowBytes() const {
-  return slots_.empty() ? 0 : slots_[0]->kv.bytes() / static_cast<uint64_t>(options_.n_ctx);
+void Scheduler::UpdateKvInUse() {
+  uint64_t positions = 0;
+  for (auto& slot : slots_)
+    if (slot->busy) positions += static_cast<uint64_t>(slot->pos);
+  const uint64_t per_position =
+      slots_.empty() ? 0 : slots_[0]->kv.bytes() / static_cast<uint64_t>(options_.n_ctx);
+  kv_in_use_.store(positions * per_position);
 }
 
 void Scheduler::Loop() {

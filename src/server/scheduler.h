@@ -85,7 +85,6 @@ class GenStream {
   // Producer side.
   void Append(std::string_view text);
   void Finish(GenResult result);
-  size_t pending_bytes() const;
 
  private:
   mutable std::mutex mu_;
@@ -150,7 +149,7 @@ class Scheduler {
   void Admit(Clock::time_point now);
   bool Step();  // one forward pass; false when there was nothing to do
   void FinishSlot(Slot& slot, runtime::StopReason reason, Status error = {});
-  uint64_t KvRowBytes() const;  // KV bytes of one position (all layers, K and V)
+  void UpdateKvInUse();  // the kv_bytes_in_use gauge from the busy slots' positions
 
   SchedulerOptions options_;
   std::shared_ptr<const tok::Tokenizer> tokenizer_;

@@ -114,8 +114,8 @@ class Server {
   std::shared_ptr<Engine> engine() const;
 
   // routes.cc
-  void Route(const HttpRequest& req, HttpResponder& out, const Principal& who,
-             const std::string& request_id, json::Value* log);
+  void Route(const HttpRequest& req, HttpResponder& out, const std::string& request_id,
+             json::Value* log);
   void HandleHealth(HttpResponder& out);
   void HandleReady(HttpResponder& out);
   void HandleModels(HttpResponder& out);

@@ -23,7 +23,6 @@ namespace {
 Result<double> RunOnce(server::Scheduler& s, const std::vector<int32_t>& prompt, int streams,
                        int n) {
   std::vector<std::shared_ptr<server::GenStream>> live;
-  const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < streams; ++i) {
     server::GenRequest r;
     r.prompt = prompt;
@@ -34,7 +33,6 @@ Result<double> RunOnce(server::Scheduler& s, const std::vector<int32_t>& prompt,
     HEARTH_ASSIGN_OR_RETURN(std::shared_ptr<server::GenStream> st, s.Submit(std::move(r)));
     live.push_back(st);
   }
-  (void)t0;
   int64_t tokens = 0;
   double start_ms = 0, end_ms = 0;  // since each request's submission (all submitted at once)
   for (auto& st : live) {
