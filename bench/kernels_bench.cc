@@ -1,6 +1,7 @@
 // Single-thread matvec throughput per weight type and ISA on TinyLlama-sized
 // matrices, reported as GB/s of weight bytes read (best call of many).
 //   kernels_bench [--tok N] [--types Q4_0,Q8_0] [--min-ms 300]
+// (with --tok N > 1: GMAC/s, since batches are compute-bound)
 // With --stream MB: decode-like streaming instead: one n_in = 2048 matrix of
 // MB megabytes (4 KiB pages, like a mapped model file, far above the LLC) per
 // type, matvec on --threads N threads (rows split evenly), median GB/s of
@@ -129,7 +130,10 @@ int Main(int argc, char** argv) {
   const int n_isa = AvailableIsas(isas);
   std::mt19937 rng(1);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::printf("n_tok=%d, single thread; GB/s = weight bytes / time\n", n_tok);
+  // Batches (n_tok > 1) are compute-bound: reported as GMAC/s instead.
+  const bool macs = n_tok > 1;
+  std::printf("n_tok=%d, single thread; %s\n", n_tok,
+              macs ? "GMAC/s = n_out * n_in * n_tok / time" : "GB/s = weight bytes / time");
   std::printf("%-5s %-12s %10s %10s %10s %10s\n", "type", "isa", "2048x2048", "5632x2048",
               "2048x5632", "32000x2048");
   size_t pos = 0;
@@ -187,7 +191,9 @@ int Main(int argc, char** argv) {
           best = std::min(best, Seconds() - s0);
         }
         const double per = best;
-        std::printf(" %10.1f", static_cast<double>(w[s].size()) / per / 1e9);
+        const double work = macs ? static_cast<double>(sh.n_out) * sh.n_in * n_tok
+                                 : static_cast<double>(w[s].size());
+        std::printf(" %10.1f", work / per / 1e9);
         std::fflush(stdout);
       }
       std::printf("\n");

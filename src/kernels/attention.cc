@@ -43,11 +43,25 @@ void AttendHeadRef(const AttnArgs& a) {
 }
 
 void AttendHead(const AttnArgs& a, Isa isa) {
-  if (isa != Isa::kScalar && a.head_dim % 8 == 0) {
+  const bool x86 =
+      isa == Isa::kAvx2 || isa == Isa::kAvx512 || isa == Isa::kAvx512Vnni || isa == Isa::kAmx;
+  if (x86 && a.head_dim % 8 == 0) {
     AttendHeadAvx2(a);
     return;
   }
-  AttendHeadRef(a);
+  const bool neon = (isa == Isa::kNeon || isa == Isa::kNeonDot) && a.head_dim % 8 == 0;
+  for (int h = 0; h < a.n_q; ++h) {  // one head at a time
+    AttnArgs one = a;
+    one.n_q = 1;
+    one.q = a.q + static_cast<size_t>(h) * a.head_dim;
+    one.out = a.out + static_cast<size_t>(h) * a.head_dim;
+    one.scores = a.scores + static_cast<size_t>(h) * a.n_pos;
+    if (neon) {
+      AttendHeadNeon(one);
+    } else {
+      AttendHeadRef(one);
+    }
+  }
 }
 
 }  // namespace hearth::kernels

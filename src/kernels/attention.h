@@ -5,7 +5,7 @@
 // K/V rows are `row_bytes` apart (one row per position, all KV heads); the
 // head's elements start `head_offset` elements into each row, F32 or F16.
 // AttendHeadRef is the specification (plain loops, index order); the AVX2 /
-// F16C variant vectorizes the dot products and the weighted sum. Each variant
+// F16C and NEON variants vectorize the dot products and the weighted sum. Each variant
 // is deterministic (its order depends only on head_dim and n_pos).
 #pragma once
 
@@ -26,15 +26,25 @@ struct AttnArgs {
   int n_pos = 0;    // attends to positions 0 .. n_pos-1
   bool f16 = true;  // element type of K and V
   float scale = 1.0f;
-  float* scores = nullptr;  // scratch, [n_pos]
-  float* out = nullptr;     // [head_dim]
+  float* scores = nullptr;  // scratch, [n_q][n_pos]
+  float* out = nullptr;     // [n_q][head_dim]
+  // Query heads that share this KV head (a GQA group): head h reads q + h *
+  // head_dim and writes out + h * head_dim. Each head's result is the same
+  // bits as when it is computed alone (n_q = 1).
+  int n_q = 1;
 };
 
+// AttendHeadRef handles n_q == 1 only; AttendHead any n_q.
 void AttendHeadRef(const AttnArgs& a);
 // Dispatches to the best variant `isa` allows.
 void AttendHead(const AttnArgs& a, Isa isa);
 
-// Internal: the AVX2+FMA+F16C variant (attention_avx2.cc).
+// Internal: the AVX2+FMA+F16C variant (attention_avx2.cc) and the AArch64
+// NEON variant (attention_neon.cc); both need head_dim % 8 == 0. The AVX2
+// variant takes any n_q (it converts each K/V row once for the whole group);
+// the NEON one n_q == 1. On a target without the ISA they are stand-ins that
+// run AttendHeadRef (never reached: AttendHead dispatches by the CPU's ISA).
 void AttendHeadAvx2(const AttnArgs& a);
+void AttendHeadNeon(const AttnArgs& a);
 
 }  // namespace hearth::kernels

@@ -24,6 +24,12 @@ bool CanRun(Isa isa) {
       return avx512;
     case Isa::kAvx512Vnni:
       return avx512 && f.avx512vnni;
+    case Isa::kAmx:
+      return avx512 && f.avx512vnni && f.amx_tile && f.amx_int8;
+    case Isa::kNeon:
+      return f.neon;
+    case Isa::kNeonDot:
+      return f.neon && f.dotprod;
   }
   return false;
 }
@@ -59,6 +65,13 @@ MatmulFn Avx2Kernel(GgmlType t) {
 MatmulFn SelectKernel(GgmlType t, Isa isa) {
   MatmulFn f = nullptr;
   switch (isa) {
+    case Isa::kNeonDot:
+    case Isa::kNeon:
+      if ((f = NeonKernel(t, isa == Isa::kNeonDot))) return f;
+      break;
+    case Isa::kAmx:
+      if ((f = AmxKernel(t))) return f;
+      [[fallthrough]];
     case Isa::kAvx512Vnni:
       if ((f = Avx512VnniQKernel(t)) || (f = Avx512VnniKKernel(t))) return f;
       [[fallthrough]];
@@ -86,16 +99,27 @@ const char* IsaName(Isa isa) {
       return "avx512";
     case Isa::kAvx512Vnni:
       return "avx512-vnni";
+    case Isa::kAmx:
+      return "amx";
+    case Isa::kNeon:
+      return "neon";
+    case Isa::kNeonDot:
+      return "neon-dotprod";
   }
   return "unknown";
 }
 
 int AvailableIsas(Isa out[8]) {
   int n = 0;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vnni}) {
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vnni, Isa::kAmx, Isa::kNeon,
+                  Isa::kNeonDot}) {
     if (CanRun(isa)) out[n++] = isa;
   }
   return n;
+}
+
+bool HasSimdKernel(GgmlType wtype, Isa isa) {
+  return SelectKernel(wtype, isa) != &ScalarMatmul;
 }
 
 Isa ActiveIsa() {

@@ -1,5 +1,6 @@
 // Weight x activation products for every engine weight type, with runtime ISA
-// dispatch (scalar reference, AVX2+FMA+F16C, AVX-512 BW/VNNI; AMX and NEON later).
+// dispatch (scalar reference, AVX2+FMA+F16C, AVX-512 BW/VNNI, AMX; AArch64 NEON
+// and NEON+dotprod).
 //
 // Weights stay in their GGUF block format (mmap'd). Activations are first
 // converted once per token row into the format the weight type's dot product
@@ -20,15 +21,22 @@
 
 namespace hearth::kernels {
 
-enum class Isa { kScalar, kAvx2, kAvx512, kAvx512Vnni };
-const char* IsaName(Isa isa);  // "scalar", "avx2", "avx512", "avx512-vnni"
+// kAmx = AVX-512 VNNI plus AMX tiles for batches (bit-identical to kAvx512Vnni).
+// kNeonDot = NEON plus sdot for the integer block dots (bit-identical to kNeon).
+enum class Isa { kScalar, kAvx2, kAvx512, kAvx512Vnni, kAmx, kNeon, kNeonDot };
+// "scalar", "avx2", "avx512", "avx512-vnni", "amx", "neon", "neon-dotprod"
+const char* IsaName(Isa isa);
 
 // The best variant this CPU can run (detected once), or the one forced by
-// HEARTH_ISA=scalar|avx2|avx512|avx512-vnni (for tests and benchmarks; a request
+// HEARTH_ISA=<IsaName> (for tests and benchmarks; a request
 // the CPU cannot run falls back to the best available).
 Isa ActiveIsa();
 // Every variant the CPU can run, scalar first.
 int AvailableIsas(Isa out[8]);
+// True if Matmul(wtype, isa) runs a SIMD kernel (the variant's own or one it
+// inherits from a lower variant), false if it would fall back to the scalar
+// reference. Lets tests catch a dispatch that silently degrades to scalar.
+bool HasSimdKernel(GgmlType wtype, Isa isa);
 
 // True if Matmul/DotRef handle weights of `wtype` (F32, F16, BF16, Q4_0, Q4_1,
 // Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K).
@@ -44,9 +52,10 @@ bool MatmulSupports(GgmlType wtype);
 size_t ActivationRowBytes(GgmlType wtype, int64_t n_in);
 // Converts one activation row x[n_in] into the format for `wtype` (n_in a whole
 // number of the type's blocks). Per block: d = amax / 127, q = round-to-nearest-
-// even(x * (127 / amax)) in [-127, 127] (all zero if amax == 0). One scalar
-// implementation serves every `isa` (its cost is O(n_in) per token, small next
-// to the O(n_in * n_out) product), so prepared rows are identical across ISAs.
+// even(x * (127 / amax)) in [-127, 127] (all zero if amax == 0 or is not
+// finite; NaN values do not count for amax). The scalar implementation is the
+// spec; the AVX-512 one (isa avx512 and up) writes the same bytes, so prepared
+// rows are identical across ISAs.
 void QuantizeActivations(GgmlType wtype, const float* x, int64_t n_in, void* out, Isa isa);
 
 struct MatmulArgs {
@@ -65,7 +74,8 @@ struct MatmulArgs {
 
 // Y[t][r] = dot(W[r], X[t]) for r in [row_begin, row_end), t in [0, n_tok).
 // The kernel is chosen once per call from (wtype, isa); a type without a
-// variant for `isa` uses the next lower one (AVX-512 -> AVX2 -> scalar).
+// variant for `isa` uses the next lower one (AVX-512 -> AVX2 -> scalar,
+// NEON+dotprod -> NEON -> scalar).
 // Thread safety: pure function of its inputs; callers may run disjoint row
 // ranges concurrently. Cost: reads the rows' weights once per group of up to 4
 // tokens (each loaded weight block is reused across the group).
@@ -74,7 +84,8 @@ struct MatmulArgs {
 // integer block sums are exact; their scaled float partials go into a fixed
 // set of accumulators chosen by block index and are combined in a fixed tree.
 // Each variant states its order at the top of its file (matmul_avx2_*.cc,
-// matmul_avx512_f.cc, matmul_vnni_*.cc). The scalar variant is DotRef itself.
+// matmul_avx512_f.cc, matmul_vnni_*.cc, matmul_neon_*_impl.h, matmul_neon_f.cc).
+// The scalar variant is DotRef itself.
 void Matmul(const MatmulArgs& a, Isa isa);
 
 // The scalar reference of one dot product (the spec every variant is tested

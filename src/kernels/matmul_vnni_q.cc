@@ -9,10 +9,12 @@
 // (8 * sum(a) for Q4_0, 128 * sum(a) for Q8_0) is subtracted in integers, then
 // one fma per group: acc += (d_w * d_a) * sum, lane-wise. Blocks past the last
 // full group (the tail) are summed exactly in integers and added to a scalar in
-// block order. Result = hsum(acc) (fixed tree, _mm512_reduce_add_ps order) + tail.
+// block order (tail = fma(d_w * d_a, sum, tail)). Result = hsum(acc) (fixed tree,
+// _mm512_reduce_add_ps order) + tail.
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <vector>
@@ -209,7 +211,7 @@ struct KernelVnni {
         const __m128i h2 = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(1, 0, 3, 2)));
         const __m128i h3 = _mm_add_epi32(h2, _mm_shuffle_epi32(h2, _MM_SHUFFLE(2, 3, 0, 1)));
         const int tot = _mm_cvtsi128_si32(h3) - xv.Sum(b) * (1 << Dec::kShift);
-        tail[t] += (dw * xv.Scale(b)) * static_cast<float>(tot);
+        tail[t] = std::fma(dw * xv.Scale(b), static_cast<float>(tot), tail[t]);
       }
     }
     for (int t = 0; t < T; ++t) out[t] = _mm512_reduce_add_ps(acc[t]) + tail[t];

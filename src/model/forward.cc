@@ -115,23 +115,30 @@ void Forward::Attention(int layer, std::span<const BatchRow> rows) {
   const int n = static_cast<int>(rows.size());
   int max_pos = 0;
   for (const BatchRow& r : rows) max_pos = std::max(max_pos, r.pos);
-  pool_->ParallelFor(static_cast<int64_t>(n) * n_head, [&](int64_t b, int64_t e, int) {
-    std::vector<float> scores(static_cast<size_t>(max_pos + 1));
+  // One job per (row, KV head): the query heads of its GQA group together,
+  // so each K/V row is read and converted once per group. Rows are taken
+  // from both ends in turn (0, n-1, 1, n-2, ...): in a prefill the cost grows
+  // with the position, and contiguous job ranges then cost about the same.
+  const int n_kv = n_head / group;
+  pool_->ParallelFor(static_cast<int64_t>(n) * n_kv, [&](int64_t b, int64_t e, int) {
+    std::vector<float> scores(static_cast<size_t>(max_pos + 1) * group);
     for (int64_t job = b; job < e; ++job) {
-      const int t = static_cast<int>(job / n_head), h = static_cast<int>(job % n_head);
+      const int k = static_cast<int>(job / n_kv), kh = static_cast<int>(job % n_kv);
+      const int t = k % 2 == 0 ? k / 2 : n - 1 - k / 2;
       const KvCache& kv = *rows[t].kv;
       kernels::AttnArgs a;
-      a.q = q_.data() + static_cast<size_t>(t) * q_dim + h * hd;
+      a.q = q_.data() + static_cast<size_t>(t) * q_dim + kh * group * hd;
       a.k = kv.k(layer, 0);
       a.v = kv.v(layer, 0);
       a.row_bytes = kv.row_bytes();
-      a.head_offset = (h / group) * hd;
+      a.head_offset = kh * hd;
       a.head_dim = hd;
       a.n_pos = rows[t].pos + 1;  // attends to positions 0..pos
       a.f16 = kv.type() == KvType::kF16;
       a.scale = scale;
       a.scores = scores.data();
-      a.out = att_.data() + static_cast<size_t>(t) * q_dim + h * hd;
+      a.out = att_.data() + static_cast<size_t>(t) * q_dim + kh * group * hd;
+      a.n_q = group;
       kernels::AttendHead(a, isa_);
     }
   });

@@ -25,6 +25,7 @@ std::set<std::string> Tokens(const std::string& s) {
   return out;
 }
 
+#if defined(__x86_64__)
 // The kernel's view, read independently of the code under test: the first
 // "flags" line of /proc/cpuinfo (empty if the file or line is missing).
 std::set<std::string> ProcCpuinfoFlags() {
@@ -36,6 +37,7 @@ std::set<std::string> ProcCpuinfoFlags() {
   }
   return {};
 }
+#endif
 
 int AffinityCount() {
   cpu_set_t set;

@@ -1,5 +1,5 @@
 // Scalar reference conversions against independent oracles: the CPU's F16C
-// instructions (when present) and exact hand-computed values.
+// instructions (when present; on AArch64 its fcvt) and exact hand-computed values.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -28,6 +28,23 @@ __attribute__((target("f16c"))) float HwFromHalf(uint16_t h) {
 }
 bool HaveF16c() {
   return __builtin_cpu_supports("f16c");
+}
+#elif defined(__aarch64__)
+// AArch64: fcvt between single and half precision is part of the base ISA
+// (IEEE half, round to nearest even under the default FPCR).
+uint16_t HwToHalf(float f) {
+  const __fp16 h = static_cast<__fp16>(f);
+  uint16_t u;
+  std::memcpy(&u, &h, 2);
+  return u;
+}
+float HwFromHalf(uint16_t u) {
+  __fp16 h;
+  std::memcpy(&h, &u, 2);
+  return static_cast<float>(h);
+}
+bool HaveF16c() {
+  return true;
 }
 #else
 bool HaveF16c() {

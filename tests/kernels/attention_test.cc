@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "format/fp16.h"
@@ -43,16 +44,16 @@ void Fill(const Case& c, std::mt19937& rng, std::vector<uint8_t>* kv, std::vecto
   for (float& x : *q) x = nd(rng);
 }
 
-bool HasAvx2() {
+bool Has(Isa isa) {
   Isa all[8];
   const int n = AvailableIsas(all);
   for (int i = 0; i < n; ++i)
-    if (all[i] == Isa::kAvx2) return true;
+    if (all[i] == isa) return true;
   return false;
 }
 
-TEST(AttentionTest, Avx2MatchesReference) {
-  if (!HasAvx2()) GTEST_SKIP() << "this CPU has no AVX2";
+// One SIMD variant (head_dim % 8 == 0) against AttendHeadRef over the sweep.
+void ExpectMatchesReference(void (*variant)(const AttnArgs&)) {
   std::mt19937 rng(7);
   int cases = 0;
   for (int hd : {8, 32, 64, 80, 128}) {
@@ -82,9 +83,9 @@ TEST(AttentionTest, Avx2MatchesReference) {
             AttendHeadRef(a);
             a.scores = s2.data();
             a.out = o2.data();
-            AttendHeadAvx2(a);
+            variant(a);
             a.out = o3.data();
-            AttendHeadAvx2(a);
+            variant(a);
             EXPECT_EQ(std::memcmp(o2.data(), o3.data(), o2.size() * 4), 0) << "not deterministic";
             for (int i = 0; i < hd; ++i) {
               // Outputs are convex combinations of V values of magnitude ~2.
@@ -98,6 +99,16 @@ TEST(AttentionTest, Avx2MatchesReference) {
     }
   }
   EXPECT_EQ(cases, 5 * 6 * 2 * 3 * 3);
+}
+
+TEST(AttentionTest, Avx2MatchesReference) {
+  if (!Has(Isa::kAvx2)) GTEST_SKIP() << "this CPU has no AVX2";
+  ExpectMatchesReference(&AttendHeadAvx2);
+}
+
+TEST(AttentionTest, NeonMatchesReference) {
+  if (!Has(Isa::kNeon)) GTEST_SKIP() << "this CPU has no NEON";
+  ExpectMatchesReference(&AttendHeadNeon);
 }
 
 TEST(AttentionTest, DispatchFallsBackForOddHeadSizes) {
@@ -137,6 +148,63 @@ TEST(AttentionTest, SoftmaxIsStableForLargeScores) {
   for (Isa isa : {Isa::kScalar, ActiveIsa()}) {
     AttendHead(a, isa);
     for (float x : o) EXPECT_FLOAT_EQ(x, 1.0f);
+  }
+}
+
+// A GQA group (n_q query heads over one KV head) computed together gives
+// each head the bits it gets alone, for every variant; and the reference's
+// values within tolerance. Group sizes 1-9 cover every head-block split.
+TEST(AttentionTest, GroupEqualsHeadsAlone) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  Isa all[8];
+  const int n_isa = AvailableIsas(all);
+  for (int hd : {8, 64, 80, 128}) {
+    for (int n_q : {1, 2, 3, 4, 7, 8, 9}) {
+      for (bool f16 : {false, true}) {
+        const Case c{hd, 2, 67, f16, 2};
+        std::vector<uint8_t> k, v;
+        std::vector<float> q1;
+        size_t row_bytes;
+        Fill(c, rng, &k, &q1, &row_bytes);
+        Fill(c, rng, &v, &q1, &row_bytes);
+        std::vector<float> q(static_cast<size_t>(n_q) * hd);
+        for (float& x : q) x = nd(rng);
+        for (int i = 0; i < n_isa; ++i) {
+          SCOPED_TRACE(std::string(IsaName(all[i])) + " hd " + std::to_string(hd) + " n_q " +
+                       std::to_string(n_q) + (f16 ? " f16" : " f32"));
+          std::vector<float> scores(static_cast<size_t>(n_q) * c.n_pos), group(q.size());
+          AttnArgs a;
+          a.q = q.data();
+          a.k = k.data() + c.misalign;
+          a.v = v.data() + c.misalign;
+          a.row_bytes = row_bytes;
+          a.head_offset = hd;  // the second KV head
+          a.head_dim = hd;
+          a.n_pos = c.n_pos;
+          a.f16 = f16;
+          a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+          a.scores = scores.data();
+          a.out = group.data();
+          a.n_q = n_q;
+          AttendHead(a, all[i]);
+          for (int h = 0; h < n_q; ++h) {
+            std::vector<float> s(c.n_pos), alone(hd), ref(hd);
+            AttnArgs one = a;
+            one.n_q = 1;
+            one.q = q.data() + h * hd;
+            one.scores = s.data();
+            one.out = alone.data();
+            AttendHead(one, all[i]);
+            ASSERT_EQ(std::memcmp(alone.data(), group.data() + h * hd, hd * 4), 0) << "head " << h;
+            one.out = ref.data();
+            AttendHeadRef(one);
+            for (int j = 0; j < hd; ++j)
+              ASSERT_NEAR(ref[j], alone[j], 2e-5f * (1.0f + std::fabs(ref[j]))) << "head " << h;
+          }
+        }
+      }
+    }
   }
 }
 

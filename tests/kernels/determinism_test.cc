@@ -3,8 +3,11 @@
 // whatever row range split computes row r.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/matmul.h"
@@ -78,13 +81,66 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulDeterminism,
                            return testing::TypeName(p.param);
                          });
 
+// The AMX variant computes batches of 16+ tokens with tiles and must give the
+// VNNI variant's bits exactly (and so the reference within tolerance): whole
+// and partial 16 x 16 tiles, groups of 16 blocks with and without a tail,
+// misaligned weights and activations, odd row ranges.
+TEST(MatmulAmx, BitIdenticalToVnni) {
+  Isa all[8];
+  const int n_isa = AvailableIsas(all);
+  const bool has_amx = std::find(all, all + n_isa, Isa::kAmx) != all + n_isa;
+  if (!has_amx) GTEST_SKIP() << "this CPU (or OS) has no AMX-INT8: AMX variant not testable here";
+  struct Case {
+    int64_t n_in, rows;
+    int n_tok;
+    int64_t row_begin;
+  };
+  const Case cases[] = {{32 * 16, 16, 16, 0},  {32 * 37, 37, 33, 0}, {32 * 48, 64, 48, 5},
+                        {32 * 16, 48, 17, 16}, {32 * 21, 16, 64, 0}, {32 * 15, 32, 32, 0},
+                        {32 * 64, 35, 40, 3}};
+  std::mt19937 rng(1234);
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ8_0}) {
+    for (const Case& c : cases) {
+      SCOPED_TRACE(testing::TypeName(type) + " n_in=" + std::to_string(c.n_in) +
+                   " rows=" + std::to_string(c.rows) + " n_tok=" + std::to_string(c.n_tok));
+      Weights w(type, c.rows, c.n_in, 3, rng);
+      Activations x(type, c.n_tok, c.n_in, 5, rng);
+      std::vector<float> amx(static_cast<size_t>(c.rows * c.n_tok), -1.0f), vnni(amx);
+      const MatmulArgs a{type,    w.row(0),   w.row_bytes, c.n_in,      x.tok(0), x.stride,
+                         c.n_tok, amx.data(), c.rows,      c.row_begin, c.rows};
+      Matmul(a, Isa::kAmx);
+      MatmulArgs b = a;
+      b.y = vnni.data();
+      Matmul(b, Isa::kAvx512Vnni);
+      for (int t = 0; t < c.n_tok; ++t) {
+        for (int64_t r = 0; r < c.rows; ++r) {
+          const size_t i = static_cast<size_t>(t * c.rows + r);
+          ASSERT_EQ(Bits(amx[i]), Bits(vnni[i])) << "t=" << t << " r=" << r;
+          if (r < c.row_begin) {
+            ASSERT_EQ(amx[i], -1.0f) << "row outside the range written";
+            continue;
+          }
+          const float ref = DotRef(type, w.row(r), x.tok(t), c.n_in);
+          const double tol =
+              testing::Tolerance(c.n_in, testing::Magnitude(type, w.row(r), x.tok(t), c.n_in));
+          ASSERT_LE(std::fabs(amx[i] - ref), tol) << "t=" << t << " r=" << r;
+        }
+      }
+    }
+  }
+}
+
 // QuantizeActivations: per block d = amax/127 and q = round(x/d) within half a
 // step, q in [-127, 127], sums equal to the sums of q; identical for every isa.
 TEST(QuantizeActivations, BlocksScalesAndSums) {
   std::mt19937 rng(7);
   for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kF16}) {
     const int64_t n_in = 1024;
-    const std::vector<float> v = testing::RandomValues(rng, n_in);
+    std::vector<float> v = testing::RandomValues(rng, n_in);
+    // Exact ties (x * 127 / amax = k + 0.5 round to even) and a block of zeros.
+    for (int j = 0; j < 32; ++j) v[32 + j] = (j % 2 ? 0.5f : 1.5f) + j;
+    v[32 + 31] = 127.0f;  // amax 127: x * (127 / amax) = x, the others ties
+    for (int j = 0; j < 32; ++j) v[64 + j] = 0.0f;
     const size_t bytes = ActivationRowBytes(type, n_in);
     std::vector<uint8_t> ref(bytes);
     QuantizeActivations(type, v.data(), n_in, ref.data(), Isa::kScalar);
@@ -126,6 +182,30 @@ TEST(QuantizeActivations, BlocksScalesAndSums) {
         EXPECT_EQ(s, sum);
       }
     }
+  }
+}
+
+// Blocks with an infinity are all zero; a NaN is ignored for amax; every
+// variant writes the reference's bytes for them.
+TEST(QuantizeActivations, NonFiniteValuesMatchReference) {
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ6_K}) {
+    const int64_t n_in = 512;
+    std::vector<float> v(n_in);
+    for (int64_t j = 0; j < n_in; ++j) v[j] = std::sin(0.37f * static_cast<float>(j)) * 3.0f;
+    v[5] = INFINITY;
+    v[40] = -INFINITY;
+    v[300] = NAN;
+    v[301] = 1e30f;
+    const size_t bytes = ActivationRowBytes(type, n_in);
+    std::vector<uint8_t> ref(bytes);
+    QuantizeActivations(type, v.data(), n_in, ref.data(), Isa::kScalar);
+    for (Isa isa : testing::Isas()) {
+      std::vector<uint8_t> got(bytes, 0xCD);
+      QuantizeActivations(type, v.data(), n_in, got.data(), isa);
+      EXPECT_EQ(got, ref) << IsaName(isa);
+    }
+    // The block holding the infinity is all zero with d = 0.
+    for (int j = 0; j < 32; ++j) EXPECT_EQ(ref[j], 0);
   }
 }
 

@@ -106,6 +106,8 @@ TEST(MatmulIsa, NamesAndAvailability) {
   EXPECT_STREQ(IsaName(Isa::kAvx2), "avx2");
   EXPECT_STREQ(IsaName(Isa::kAvx512), "avx512");
   EXPECT_STREQ(IsaName(Isa::kAvx512Vnni), "avx512-vnni");
+  EXPECT_STREQ(IsaName(Isa::kNeon), "neon");
+  EXPECT_STREQ(IsaName(Isa::kNeonDot), "neon-dotprod");
   bool active_listed = false;
   for (int i = 0; i < n; ++i) active_listed |= all[i] == ActiveIsa();
   EXPECT_TRUE(active_listed);

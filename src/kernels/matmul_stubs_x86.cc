@@ -1,0 +1,37 @@
+// Stand-ins for the x86-64 variants on targets that are not x86-64 (only
+// compiled there; see CMakeLists.txt). CanRun never selects an x86 ISA on such
+// a target, so these are never reached; they keep SelectKernel and AttendHead
+// free of preprocessor branches. A new x86 kernel entry point in kernel_table.h
+// or attention.h needs a stand-in here.
+#include "kernels/attention.h"
+#include "kernels/kernel_table.h"
+
+namespace hearth::kernels {
+
+MatmulFn Avx2QKernel(GgmlType) {
+  return nullptr;
+}
+MatmulFn Avx2KKernel(GgmlType) {
+  return nullptr;
+}
+MatmulFn Avx2FKernel(GgmlType) {
+  return nullptr;
+}
+MatmulFn Avx512FKernel(GgmlType) {
+  return nullptr;
+}
+MatmulFn Avx512VnniQKernel(GgmlType) {
+  return nullptr;
+}
+MatmulFn Avx512VnniKKernel(GgmlType) {
+  return nullptr;
+}
+MatmulFn AmxKernel(GgmlType) {
+  return nullptr;
+}
+
+void AttendHeadAvx2(const AttnArgs& a) {
+  AttendHeadRef(a);
+}
+
+}  // namespace hearth::kernels
