@@ -99,6 +99,15 @@ json::Value ParseJson(const std::string& text) {
   return v.ok() ? *v : json::Value();
 }
 
+std::string ErrorMessage(const HttpResult& r) {
+  Result<json::Value> v = json::Parse(r.body);
+  if (!v.ok())
+    return "<not json (status " + std::to_string(r.status) + "): " + r.body.substr(0, 200) + ">";
+  const json::Value* e = v->Find("error");
+  const json::Value* m = e ? e->Find("message") : nullptr;
+  return m && m->is_string() ? m->as_string() : "<no error message: " + r.body.substr(0, 200) + ">";
+}
+
 std::string ErrorCode(const HttpResult& r) {
   Result<json::Value> v = json::Parse(r.body);
   if (!v.ok()) return "<not json: " + r.body.substr(0, 200) + ">";

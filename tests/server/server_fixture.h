@@ -42,6 +42,8 @@ struct Sse {
 Sse ParseSse(const std::string& body);
 
 json::Value ParseJson(const std::string& text);
+// The error envelope's message, or a description of what came instead.
+std::string ErrorMessage(const HttpResult& r);
 std::string ErrorCode(const HttpResult& r);
 // The value of metric line `name{labels}` in a /metrics body, or -1.
 double MetricValue(const std::string& metrics, const std::string& series);
