@@ -70,7 +70,7 @@ MatmulFn SelectKernel(GgmlType t, Isa isa) {
       if ((f = NeonKernel(t, isa == Isa::kNeonDot))) return f;
       break;
     case Isa::kAmx:
-      if ((f = AmxKernel(t))) return f;
+      if ((f = AmxKernel(t)) || (f = AmxKKernel(t))) return f;
       [[fallthrough]];
     case Isa::kAvx512Vnni:
       if ((f = Avx512VnniQKernel(t)) || (f = Avx512VnniKKernel(t))) return f;

@@ -26,55 +26,11 @@
 
 #include "format/quant_blocks.h"
 #include "kernels/act_layout.h"
+#include "kernels/amx_util.h"
 #include "kernels/kernel_table.h"
 
 namespace hearth::kernels {
 namespace {
-
-// The 64-byte tile configuration (palette 1). Loaded with inline asm: GCC 12's
-// _tile_loadconfig intrinsic copies only 8 of the 64 bytes.
-struct alignas(64) TileConfig {
-  uint8_t palette = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-static_assert(sizeof(TileConfig) == 64);
-
-// tmm0: C, 16 weight rows x 16 tokens int32. tmm1: A, 16 weight rows x 32
-// int8 codes (one block). tmm2: B, 8 x (16 tokens x 4 int8), one block of the
-// token tile's activations in VNNI layout.
-TileConfig MakeConfig() {
-  TileConfig c;
-  c.rows[0] = 16, c.colsb[0] = 64;
-  c.rows[1] = 16, c.colsb[1] = 32;
-  c.rows[2] = 8, c.colsb[2] = 64;
-  return c;
-}
-
-inline void LoadTileConfig(const TileConfig& c) {
-  __asm__ volatile("ldtilecfg %0" ::"m"(*reinterpret_cast<const uint8_t(*)[64]>(&c)));
-}
-inline void ReleaseTiles() {
-  __asm__ volatile("tilerelease" ::: "memory");
-}
-// The tile instructions with memory clobbers, so ordinary stores before a
-// load and loads after a store are never moved across them.
-#define HEARTH_TILE_LOAD(tmm, base, stride)                                                 \
-  __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #tmm ::"r"(static_cast<const void*>(base)), \
-                   "r"(static_cast<long>(stride))                                           \
-                   : "memory")
-#define HEARTH_TILE_STORE(tmm, base, stride)                                              \
-  __asm__ volatile("tilestored %%tmm" #tmm ", (%0,%1,1)" ::"r"(static_cast<void*>(base)), \
-                   "r"(static_cast<long>(stride))                                         \
-                   : "memory")
-
-inline float F16At(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
-}
 
 // Signed codes of one block in element order.
 struct CodesQ4_0 {
@@ -154,19 +110,13 @@ struct KernelAmx {
       const size_t per = static_cast<size_t>(nb) * 512;
       if (codes.size() < per * n_tiles) codes.resize(per * n_tiles);
       if (da.size() < static_cast<size_t>(nb) * 16 * n_tiles) da.resize(nb * 16 * n_tiles);
-      const __m512i offs = _mm512_mullo_epi32(
-          _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-          _mm512_set1_epi32(static_cast<int>(a.x_stride)));
       for (int tt = 0; tt < n_tiles; ++tt) {
         const uint8_t* x0 = a.x + 16 * tt * a.x_stride;
         int8_t* out = codes.data() + tt * per;
         float* d = da.data() + static_cast<size_t>(tt) * nb * 16;
         for (int64_t b = 0; b < nb; ++b) {
           const int64_t s = Slot(b, ng);
-          for (int k = 0; k < 8; ++k) {
-            const __m512i v = _mm512_i32gather_epi32(offs, x0 + b * kQK + 4 * k, 1);
-            _mm512_storeu_si512(out + s * 512 + 64 * k, v);
-          }
+          GatherTokenTile(x0, a.x_stride, b * kQK, out + s * 512);
           for (int t = 0; t < 16; ++t)
             d[s * 16 + t] = Act32View(x0 + t * a.x_stride, a.n_in).Scale(b);
         }
@@ -194,8 +144,7 @@ struct KernelAmx {
       for (int64_t g = 0; g < ng; ++g) {
         HEARTH_TILE_LOAD(1, a_codes, 32);
         HEARTH_TILE_LOAD(2, b_codes, 64);
-        __asm__ volatile("tilezero %%tmm0" ::);
-        __asm__ volatile("tdpbssd %%tmm2, %%tmm1, %%tmm0" ::);
+        TileProduct();
         HEARTH_TILE_STORE(0, c, 64);
         const __m512 dav = _mm512_loadu_ps(da);
 #pragma GCC unroll 16

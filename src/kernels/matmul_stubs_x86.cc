@@ -29,6 +29,9 @@ MatmulFn Avx512VnniKKernel(GgmlType) {
 MatmulFn AmxKernel(GgmlType) {
   return nullptr;
 }
+MatmulFn AmxKKernel(GgmlType) {
+  return nullptr;
+}
 
 void AttendHeadAvx2(const AttnArgs& a) {
   AttendHeadRef(a);

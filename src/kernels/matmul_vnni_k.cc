@@ -4,10 +4,10 @@
 // are rearranged into element order (shuffles shared by all tokens), each
 // 64-byte run is multiplied with maddubs (u8 x s8 -> int16 pairs) and
 // accumulated with vpdpwssd against the sub-block scales (int16), exact in int32.
-// One float accumulator per token; per super-block:
-//   Q4_K: acc = fma(d*da, sumi, acc); acc = fma(-dmin*da, sum_s m_s*bsum_s, acc)
-//   Q6_K: acc = fma(d*da, sumi - 32 * sum_s sc_s*bsum_s, acc)
-// Result = _mm512_reduce_add_ps(acc) (a fixed tree).
+// Per super-block and token the integer vectors are summed to the exact
+// S_b (and M_b), then the float steps of k_accumulate.h (shared with the AMX
+// kernels, which give the same bits):
+//   Q4_K: S_b = sumi, M_b = sum_s m_s * bsum_s; Q6_K: S_b = sumi - 32 * sum_s sc_s * bsum_s.
 #include <immintrin.h>
 
 #include <cstddef>
@@ -15,6 +15,7 @@
 
 #include "format/quant_blocks.h"
 #include "kernels/act_layout.h"
+#include "kernels/k_accumulate.h"
 #include "kernels/k_scales.h"
 #include "kernels/kernel_table.h"
 
@@ -49,8 +50,7 @@ struct KernelQ4K {
     const int64_t nb = n_in / kQKK;
     Act256View xv[T];
     for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
-    __m512 acc[T];
-    for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+    KAccumulator acc[T];
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     __m512i sidx[4];  // scale vector i: 16 x sc[2i], 16 x sc[2i+1]
     for (int i = 0; i < 4; ++i) sidx[i] = RepeatIdx(2 * i, 16);
@@ -87,12 +87,11 @@ struct KernelQ4K {
         }
         const float da = xv[t].Scale(b);
         const __m256i mv = _mm256_madd_epi16(LoadBsums(xv[t], b), mins);
-        acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(d * da), _mm512_cvtepi32_ps(sumi), acc[t]);
-        acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(-dmin * da),
-                                 _mm512_cvtepi32_ps(_mm512_zextsi256_si512(mv)), acc[t]);
+        acc[t].Add(b, d, da, _mm512_reduce_add_epi32(sumi));
+        acc[t].Add(b, -dmin, da, _mm512_reduce_add_epi32(_mm512_zextsi256_si512(mv)));
       }
     }
-    for (int t = 0; t < T; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
+    for (int t = 0; t < T; ++t) out[t] = acc[t].Result();
   }
 };
 
@@ -102,8 +101,7 @@ struct KernelQ6K {
     const int64_t nb = n_in / kQKK;
     Act256View xv[T];
     for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
-    __m512 acc[T];
-    for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+    KAccumulator acc[T];
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     // High-bit masks and shifts: lower 32 bytes / upper 32 bytes of a run.
     const __m512i m01 = _mm512_inserti64x4(_mm512_set1_epi8(0x03), _mm256_set1_epi8(0x0C), 1);
@@ -146,11 +144,10 @@ struct KernelQ6K {
         const __m256i corr = _mm256_madd_epi16(LoadBsums(xv[t], b), sc16y);
         const __m512i tot =
             _mm512_sub_epi32(sumi, _mm512_zextsi256_si512(_mm256_slli_epi32(corr, 5)));
-        acc[t] =
-            _mm512_fmadd_ps(_mm512_set1_ps(d * xv[t].Scale(b)), _mm512_cvtepi32_ps(tot), acc[t]);
+        acc[t].Add(b, d, xv[t].Scale(b), _mm512_reduce_add_epi32(tot));
       }
     }
-    for (int t = 0; t < T; ++t) out[t] = _mm512_reduce_add_ps(acc[t]);
+    for (int t = 0; t < T; ++t) out[t] = acc[t].Result();
   }
 };
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -98,9 +99,12 @@ TEST(MatmulAmx, BitIdenticalToVnni) {
   const Case cases[] = {{32 * 16, 16, 16, 0},  {32 * 37, 37, 33, 0}, {32 * 48, 64, 48, 5},
                         {32 * 16, 48, 17, 16}, {32 * 21, 16, 64, 0}, {32 * 15, 32, 32, 0},
                         {32 * 64, 35, 40, 3}};
+  const Case k_cases[] = {
+      {256 * 1, 16, 16, 0}, {256 * 5, 37, 33, 0}, {256 * 8, 48, 40, 5}, {256 * 3, 32, 17, 16}};
   std::mt19937 rng(1234);
-  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ8_0}) {
-    for (const Case& c : cases) {
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+    const bool k = type == GgmlType::kQ4_K || type == GgmlType::kQ6_K;
+    for (const Case& c : k ? std::span<const Case>(k_cases) : std::span<const Case>(cases)) {
       SCOPED_TRACE(testing::TypeName(type) + " n_in=" + std::to_string(c.n_in) +
                    " rows=" + std::to_string(c.rows) + " n_tok=" + std::to_string(c.n_tok));
       Weights w(type, c.rows, c.n_in, 3, rng);

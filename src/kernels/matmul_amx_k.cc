@@ -1,0 +1,326 @@
+// AMX kernels for Q4_K and Q6_K weights over batches of tokens (prefill).
+//
+// Bit-identical to the AVX-512 VNNI kernels (matmul_vnni_k.cc): both form the
+// exact integers S_b = sum_s sc_s * (codes . activations of sub-block s)
+// (Q6_K: minus 32 * sum_s sc_s * activation sum of s) and, for Q4_K,
+// M_b = sum_s m_s * (activation sum of sub-block s) per super-block b, and then
+// take the float steps of k_accumulate.h, here 16 tokens at a time. Q6_K's
+// sub-blocks of 16 use tiles with K = 16.
+//
+// Per token tile (16 tokens) and panel (16 weight rows) and super-block b:
+// eight tdpbssd, one per 32-value sub-block s (A = the panel's codes 0..15,
+// B = the tokens' int8 activations), each result scaled by sc_s per row in
+// int32 and summed to S_b; M_b from the 6-bit mins and the activation sums.
+// Token counts and row ranges that are not multiples of 16 run on the VNNI
+// kernel.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <vector>
+
+#include "format/quant_blocks.h"
+#include "kernels/act_layout.h"
+#include "kernels/amx_util.h"
+#include "kernels/kernel_table.h"
+
+namespace hearth::kernels {
+namespace {
+
+// 16 weight rows: per super-block b and sub-block s, the A tile (row n's 32
+// codes at 32 n) and the rows' scales and mins; per b the rows' d and -dmin.
+struct PanelQ4K {
+  std::vector<int8_t> codes;  // [nb][8][16][32]
+  std::vector<int32_t> sc;    // [nb][8][16]
+  std::vector<int32_t> mn2;   // [nb][4][16]: mins of sub-blocks 2p, 2p+1 as int16 pairs
+  std::vector<float> d;       // [nb][16]
+  std::vector<float> ndmin;   // [nb][16], -dmin
+  void Fill(const uint8_t* w, size_t row_bytes, int64_t nb) {
+    codes.resize(nb * 8 * 512);
+    sc.resize(nb * 8 * 16);
+    mn2.resize(nb * 4 * 16);
+    d.resize(nb * 16);
+    ndmin.resize(nb * 16);
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    for (int n = 0; n < 16; ++n) {
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* p = w + n * row_bytes + b * sizeof(BlockQ4_K);
+        d[b * 16 + n] = F16At(p + offsetof(BlockQ4_K, d));
+        ndmin[b * 16 + n] = -F16At(p + offsetof(BlockQ4_K, dmin));
+        for (int s = 0; s < 8; ++s) {
+          uint8_t scale, min;
+          GetScaleMinK4(s, p + offsetof(BlockQ4_K, scales), &scale, &min);
+          sc[(b * 8 + s) * 16 + n] = scale;
+          uint32_t& pair = reinterpret_cast<uint32_t&>(mn2[(b * 4 + s / 2) * 16 + n]);
+          pair = s % 2 == 0 ? min : (pair | (uint32_t{min} << 16));
+        }
+        for (int c = 0; c < 4; ++c) {  // sub-blocks 2c (low nibbles), 2c+1 (high)
+          const __m256i q = _mm256_loadu_si256(
+              reinterpret_cast<const __m256i*>(p + offsetof(BlockQ4_K, qs) + 32 * c));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(&codes[((b * 8 + 2 * c) * 16 + n) * 32]),
+                              _mm256_and_si256(q, low4));
+          _mm256_storeu_si256(
+              reinterpret_cast<__m256i*>(&codes[((b * 8 + 2 * c + 1) * 16 + n) * 32]),
+              _mm256_and_si256(_mm256_srli_epi16(q, 4), low4));
+        }
+      }
+    }
+  }
+};
+
+// Every full token tile's activations: B tiles [tile][nb * 8][512], d_a
+// [tile][nb][16] and the sums of sub-blocks 2p, 2p+1 as int16 pairs
+// [tile][nb * 4][16] (|sum| <= 32 * 127 fits).
+struct TokensQ4K {
+  std::vector<int8_t> codes;
+  std::vector<float> da;
+  std::vector<int32_t> sums2;
+  int64_t nb = 0;
+  void Fill(const MatmulArgs& a, int n_tiles) {
+    nb = a.n_in / kQKK;
+    codes.resize(n_tiles * nb * 8 * 512);
+    da.resize(n_tiles * nb * 16);
+    sums2.resize(n_tiles * nb * 4 * 16);
+    for (int tt = 0; tt < n_tiles; ++tt) {
+      const uint8_t* x0 = a.x + 16 * tt * a.x_stride;
+      for (int64_t k = 0; k < nb * 8; ++k)
+        GatherTokenTile(x0, a.x_stride, 32 * k, &codes[(tt * nb * 8 + k) * 512]);
+      for (int t = 0; t < 16; ++t) {
+        const Act256View xv(x0 + t * a.x_stride, a.n_in);
+        for (int64_t b = 0; b < nb; ++b) da[(tt * nb + b) * 16 + t] = xv.Scale(b);
+        for (int64_t p = 0; p < nb * 4; ++p) {
+          const auto s0 = static_cast<uint16_t>(xv.BSum(4 * p) + xv.BSum(4 * p + 1));
+          const auto s1 = static_cast<uint16_t>(xv.BSum(4 * p + 2) + xv.BSum(4 * p + 3));
+          sums2[(tt * nb * 4 + p) * 16 + t] = static_cast<int32_t>(s0 | (uint32_t{s1} << 16));
+        }
+      }
+    }
+  }
+};
+
+// Y for tokens [16 tt, 16 tt + 16) x rows [r0, r0 + 16).
+void TileQ4K(const MatmulArgs& a, const PanelQ4K& pn, const TokensQ4K& tok, int tt, int64_t r0) {
+  const int64_t nb = a.n_in / kQKK;
+  alignas(64) int32_t c[8][16][16];  // [sub-block][row][token]
+  __m512 acc[16][4];                 // [row][lane b % 4], 16 tokens each
+  for (int n = 0; n < 16; ++n)
+    for (int l = 0; l < 4; ++l) acc[n][l] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const int8_t* bt = &tok.codes[(tt * nb + b) * 8 * 512];
+    for (int s = 0; s < 8; ++s) {
+      HEARTH_TILE_LOAD(1, &pn.codes[(b * 8 + s) * 512], 32);
+      HEARTH_TILE_LOAD(2, bt + s * 512, 64);
+      TileProduct();
+      HEARTH_TILE_STORE(0, c[s], 64);
+    }
+    const __m512 da = _mm512_loadu_ps(&tok.da[(tt * nb + b) * 16]);
+    const int32_t* ts = &tok.sums2[(tt * nb + b) * 4 * 16];
+    const int32_t* sc = &pn.sc[b * 8 * 16];
+    const int32_t* mn = &pn.mn2[b * 4 * 16];
+    const int l = static_cast<int>(b & 3);
+    for (int n = 0; n < 16; ++n) {
+      __m512i sv = _mm512_setzero_si512(), mv = _mm512_setzero_si512();
+      for (int s = 0; s < 8; ++s) {
+        sv = _mm512_add_epi32(
+            sv, _mm512_mullo_epi32(_mm512_set1_epi32(sc[s * 16 + n]), _mm512_load_si512(c[s][n])));
+      }
+      for (int p = 0; p < 4; ++p)  // M: min pairs x sum pairs, exact in int32
+        mv = _mm512_dpwssd_epi32(mv, _mm512_set1_epi32(mn[p * 16 + n]),
+                                 _mm512_loadu_si512(ts + p * 16));
+      const __m512 dd = _mm512_mul_ps(_mm512_set1_ps(pn.d[b * 16 + n]), da);
+      acc[n][l] = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(sv), acc[n][l]);
+      const __m512 dm = _mm512_mul_ps(_mm512_set1_ps(pn.ndmin[b * 16 + n]), da);
+      acc[n][l] = _mm512_fmadd_ps(dm, _mm512_cvtepi32_ps(mv), acc[n][l]);
+    }
+  }
+  for (int n = 0; n < 16; ++n) {
+    alignas(64) float out[16];
+    _mm512_store_ps(out, _mm512_add_ps(_mm512_add_ps(acc[n][0], acc[n][1]),
+                                       _mm512_add_ps(acc[n][2], acc[n][3])));
+    for (int t = 0; t < 16; ++t) a.y[(16 * tt + t) * a.y_stride + r0 + n] = out[t];
+  }
+}
+
+// Q6_K: 16 weight rows: per super-block b and sub-block s (16 values), the
+// A tile (row n's 16 codes 0..63 at 16 n) and the rows' int8 scales; d per b.
+struct PanelQ6K {
+  std::vector<int8_t> codes;  // [nb][16][16][16]
+  std::vector<int32_t> sc;    // [nb][16][16]
+  std::vector<float> d;       // [nb][16]
+  void Fill(const uint8_t* w, size_t row_bytes, int64_t nb) {
+    codes.resize(nb * 16 * 256);
+    sc.resize(nb * 16 * 16);
+    d.resize(nb * 16);
+    for (int n = 0; n < 16; ++n) {
+      for (int64_t b = 0; b < nb; ++b) {
+        const auto* blk =
+            reinterpret_cast<const BlockQ6_K*>(w + n * row_bytes + b * sizeof(BlockQ6_K));
+        uint16_t h;
+        std::memcpy(&h, &blk->d, 2);
+        d[b * 16 + n] = _cvtsh_ss(h);
+        for (int s = 0; s < 16; ++s) sc[(b * 16 + s) * 16 + n] = blk->scales[s];
+        // Element 128 hf + 32 g + l: 4 bits from ql[64 hf + 32 (g % 2) + l]
+        // (low nibble for g < 2), 2 bits from qh[32 hf + l] >> 2 g.
+        const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
+        for (int hf = 0; hf < 2; ++hf) {
+          const __m256i ql0 =
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk->ql + 64 * hf));
+          const __m256i ql1 =
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk->ql + 64 * hf + 32));
+          const __m256i qh =
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk->qh + 32 * hf));
+          for (int g = 0; g < 4; ++g) {
+            const __m256i lo4 =
+                g < 2 ? (g == 0 ? ql0 : ql1) : _mm256_srli_epi16(g == 2 ? ql0 : ql1, 4);
+            const __m256i hi2 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), m2);
+            const __m256i q = _mm256_or_si256(_mm256_and_si256(lo4, m4), _mm256_slli_epi16(hi2, 4));
+            const int s0 = 8 * hf + 2 * g;  // the two sub-blocks of these 32 elements
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(&codes[((b * 16 + s0) * 16 + n) * 16]),
+                             _mm256_castsi256_si128(q));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(&codes[((b * 16 + s0 + 1) * 16 + n) * 16]),
+                             _mm256_extracti128_si256(q, 1));
+          }
+        }
+      }
+    }
+  }
+};
+
+// Every full token tile's activations for Q6_K: B tiles [tile][nb * 16][256],
+// d_a [tile][nb][16] and 32 * the sum of each 16 codes [tile][nb * 16][16].
+struct TokensQ6K {
+  std::vector<int8_t> codes;
+  std::vector<float> da;
+  std::vector<int32_t> sums32;
+  void Fill(const MatmulArgs& a, int n_tiles) {
+    const int64_t nb = a.n_in / kQKK;
+    codes.resize(n_tiles * nb * 16 * 256);
+    da.resize(n_tiles * nb * 16);
+    sums32.resize(n_tiles * nb * 16 * 16);
+    for (int tt = 0; tt < n_tiles; ++tt) {
+      const uint8_t* x0 = a.x + 16 * tt * a.x_stride;
+      for (int64_t k = 0; k < nb * 16; ++k)
+        GatherTokenTile(x0, a.x_stride, 16 * k, &codes[(tt * nb * 16 + k) * 256], 16);
+      for (int t = 0; t < 16; ++t) {
+        const Act256View xv(x0 + t * a.x_stride, a.n_in);
+        for (int64_t b = 0; b < nb; ++b) da[(tt * nb + b) * 16 + t] = xv.Scale(b);
+        for (int64_t k = 0; k < nb * 16; ++k) sums32[(tt * nb * 16 + k) * 16 + t] = 32 * xv.BSum(k);
+      }
+    }
+  }
+};
+
+void TileQ6K(const MatmulArgs& a, const PanelQ6K& pn, const TokensQ6K& tok, int tt, int64_t r0) {
+  const int64_t nb = a.n_in / kQKK;
+  alignas(64) int32_t c[16][16][16];  // [sub-block][row][token]
+  __m512 acc[16][4];                  // [row][lane b % 4], 16 tokens each
+  for (int n = 0; n < 16; ++n)
+    for (int l = 0; l < 4; ++l) acc[n][l] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const int8_t* bt = &tok.codes[(tt * nb + b) * 16 * 256];
+    for (int s = 0; s < 16; ++s) {
+      HEARTH_TILE_LOAD(1, &pn.codes[(b * 16 + s) * 256], 16);
+      HEARTH_TILE_LOAD(2, bt + s * 256, 64);
+      TileProduct();
+      HEARTH_TILE_STORE(0, c[s], 64);
+    }
+    const __m512 da = _mm512_loadu_ps(&tok.da[(tt * nb + b) * 16]);
+    const int32_t* ts = &tok.sums32[(tt * nb + b) * 16 * 16];
+    const int32_t* sc = &pn.sc[b * 16 * 16];
+    const int l = static_cast<int>(b & 3);
+    for (int n = 0; n < 16; ++n) {
+      __m512i sv = _mm512_setzero_si512();
+      for (int s = 0; s < 16; ++s) {
+        const __m512i v =
+            _mm512_sub_epi32(_mm512_load_si512(c[s][n]), _mm512_loadu_si512(ts + s * 16));
+        sv = _mm512_add_epi32(sv, _mm512_mullo_epi32(_mm512_set1_epi32(sc[s * 16 + n]), v));
+      }
+      const __m512 dd = _mm512_mul_ps(_mm512_set1_ps(pn.d[b * 16 + n]), da);
+      acc[n][l] = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(sv), acc[n][l]);
+    }
+  }
+  for (int n = 0; n < 16; ++n) {
+    alignas(64) float out[16];
+    _mm512_store_ps(out, _mm512_add_ps(_mm512_add_ps(acc[n][0], acc[n][1]),
+                                       _mm512_add_ps(acc[n][2], acc[n][3])));
+    for (int t = 0; t < 16; ++t) a.y[(16 * tt + t) * a.y_stride + r0 + n] = out[t];
+  }
+}
+
+struct KindQ4K {
+  using Panel = PanelQ4K;
+  using Tokens = TokensQ4K;
+  static constexpr int kK = 32;
+  static constexpr int64_t kTileBytesPerSuper = 8 * 512;
+  static void Tile(const MatmulArgs& a, const Panel& p, const Tokens& t, int tt, int64_t r0) {
+    TileQ4K(a, p, t, tt, r0);
+  }
+};
+struct KindQ6K {
+  using Panel = PanelQ6K;
+  using Tokens = TokensQ6K;
+  static constexpr int kK = 16;
+  static constexpr int64_t kTileBytesPerSuper = 16 * 256;
+  static void Tile(const MatmulArgs& a, const Panel& p, const Tokens& t, int tt, int64_t r0) {
+    TileQ6K(a, p, t, tt, r0);
+  }
+};
+
+template <class Kind>
+void Run(const MatmulArgs& a) {
+  const MatmulFn vnni = Avx512VnniKKernel(a.wtype);
+  const int64_t nb = a.n_in / kQKK;
+  const int full_tok = a.n_tok / 16 * 16;
+  const int64_t full_rows = (a.row_end - a.row_begin) / 16 * 16;
+  if (nb == 0 || full_tok == 0 || full_rows == 0) {
+    vnni(a);
+    return;
+  }
+  if (full_tok < a.n_tok) {  // the last tokens (fewer than 16), every row
+    MatmulArgs r = a;
+    r.x += full_tok * a.x_stride;
+    r.y += full_tok * a.y_stride;
+    r.n_tok -= full_tok;
+    vnni(r);
+  }
+  if (a.row_begin + full_rows < a.row_end) {  // the last rows, the other tokens
+    MatmulArgs r = a;
+    r.row_begin += full_rows;
+    r.n_tok = full_tok;
+    vnni(r);
+  }
+  thread_local typename Kind::Panel panel;
+  thread_local typename Kind::Tokens tok;
+  const int n_tiles = full_tok / 16;
+  tok.Fill(a, n_tiles);
+  static const TileConfig kConfig = MakeConfig(Kind::kK);
+  LoadTileConfig(kConfig);
+  // Token tiles in blocks whose prepared activations (~1 MiB) stay in L2
+  // while every panel of this call's rows passes over them.
+  const int tiles_per_block =
+      static_cast<int>(std::max<int64_t>(1, (int64_t{1} << 20) / (nb * Kind::kTileBytesPerSuper)));
+  for (int tb = 0; tb < n_tiles; tb += tiles_per_block) {
+    const int tb_end = std::min(n_tiles, tb + tiles_per_block);
+    for (int64_t r0 = a.row_begin; r0 < a.row_begin + full_rows; r0 += 16) {
+      panel.Fill(a.w + r0 * a.row_bytes, a.row_bytes, nb);
+      for (int tt = tb; tt < tb_end; ++tt) Kind::Tile(a, panel, tok, tt, r0);
+    }
+  }
+  ReleaseTiles();
+}
+
+}  // namespace
+
+MatmulFn AmxKKernel(GgmlType wtype) {
+  switch (wtype) {
+    case GgmlType::kQ4_K:
+      return &Run<KindQ4K>;
+    case GgmlType::kQ6_K:
+      return &Run<KindQ6K>;
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace hearth::kernels
