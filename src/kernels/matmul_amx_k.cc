@@ -154,22 +154,21 @@ struct PanelQ6K {
     d.resize(nb * 16);
     for (int n = 0; n < 16; ++n) {
       for (int64_t b = 0; b < nb; ++b) {
-        const auto* blk =
-            reinterpret_cast<const BlockQ6_K*>(w + n * row_bytes + b * sizeof(BlockQ6_K));
-        uint16_t h;
-        std::memcpy(&h, &blk->d, 2);
-        d[b * 16 + n] = _cvtsh_ss(h);
-        for (int s = 0; s < 16; ++s) sc[(b * 16 + s) * 16 + n] = blk->scales[s];
+        // Byte offsets, not a struct pointer: blocks need not be aligned.
+        const uint8_t* p = w + n * row_bytes + b * sizeof(BlockQ6_K);
+        const uint8_t* ql = p + offsetof(BlockQ6_K, ql);
+        const uint8_t* qhb = p + offsetof(BlockQ6_K, qh);
+        d[b * 16 + n] = F16At(p + offsetof(BlockQ6_K, d));
+        for (int s = 0; s < 16; ++s)
+          sc[(b * 16 + s) * 16 + n] = static_cast<int8_t>(p[offsetof(BlockQ6_K, scales) + s]);
         // Element 128 hf + 32 g + l: 4 bits from ql[64 hf + 32 (g % 2) + l]
         // (low nibble for g < 2), 2 bits from qh[32 hf + l] >> 2 g.
         const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
         for (int hf = 0; hf < 2; ++hf) {
-          const __m256i ql0 =
-              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk->ql + 64 * hf));
+          const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 64 * hf));
           const __m256i ql1 =
-              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk->ql + 64 * hf + 32));
-          const __m256i qh =
-              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk->qh + 32 * hf));
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 64 * hf + 32));
+          const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qhb + 32 * hf));
           for (int g = 0; g < 4; ++g) {
             const __m256i lo4 =
                 g < 2 ? (g == 0 ? ql0 : ql1) : _mm256_srli_epi16(g == 2 ? ql0 : ql1, 4);
