@@ -87,8 +87,14 @@ struct KernelQ4K {
         }
         const float da = xv[t].Scale(b);
         const __m256i mv = _mm256_madd_epi16(LoadBsums(xv[t], b), mins);
-        acc[t].Add(b, d, da, _mm512_reduce_add_epi32(sumi));
-        acc[t].Add(b, -dmin, da, _mm512_reduce_add_epi32(_mm512_zextsi256_si512(mv)));
+        // S_b and M_b reduced together: [S, M, S, M] (exact int32 sums).
+        const __m256i s256 =
+            _mm256_add_epi32(_mm512_castsi512_si256(sumi), _mm512_extracti64x4_epi64(sumi, 1));
+        const __m256i h = _mm256_hadd_epi32(s256, mv);
+        const __m128i x4 = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+        const __m128i sm = _mm_hadd_epi32(x4, x4);
+        acc[t].Add(b, d, da, _mm_cvtsi128_si32(sm));
+        acc[t].Add(b, -dmin, da, _mm_extract_epi32(sm, 1));
       }
     }
     for (int t = 0; t < T; ++t) out[t] = acc[t].Result();
