@@ -7,12 +7,13 @@
 // take the float steps of k_accumulate.h, here 16 tokens at a time. Q6_K's
 // sub-blocks of 16 use tiles with K = 16.
 //
-// Per token tile (16 tokens) and panel (16 weight rows) and super-block b:
-// eight tdpbssd, one per 32-value sub-block s (A = the panel's codes 0..15,
-// B = the tokens' int8 activations), each result scaled by sc_s per row in
-// int32 and summed to S_b; M_b from the 6-bit mins and the activation sums.
+// Q4_K, per token tile (16 tokens), panel (16 weight rows) and super-block b:
+// the 6-bit scales are folded into the codes as two unsigned bytes (scale
+// mod 16 and scale / 16), so eight tdpbusd over 64 values at a time give S_b
+// exactly (see PanelQ4K); M_b from the mins and the activation sums with
+// vpdpwssd. Q6_K: one tdpbssd per 16-value sub-block, scaled per row in int32.
 // Token counts and row ranges that are not multiples of 16 run on the VNNI
-// kernel.
+// kernels.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -28,17 +29,21 @@
 namespace hearth::kernels {
 namespace {
 
-// 16 weight rows: per super-block b and sub-block s, the A tile (row n's 32
-// codes at 32 n) and the rows' scales and mins; per b the rows' d and -dmin.
+// 16 weight rows. The 6-bit scales are folded into the codes: with
+// sc = 16 hi + lo (lo 0..15, hi 0..3), code * lo <= 225 and code * hi <= 45
+// are unsigned bytes, and per super-block
+//   S_b = sum_s sc_s * dot_s = dot(codes * lo, a) + 16 * dot(codes * hi, a),
+// both sums over all 256 values at once. Per super-block b and pair p of
+// sub-blocks (64 values): the A tiles lo and hi (row n's 64 bytes at 64 n);
+// the rows' mins as int16 pairs, d and -dmin.
 struct PanelQ4K {
-  std::vector<int8_t> codes;  // [nb][8][16][32]
-  std::vector<int32_t> sc;    // [nb][8][16]
-  std::vector<int32_t> mn2;   // [nb][4][16]: mins of sub-blocks 2p, 2p+1 as int16 pairs
-  std::vector<float> d;       // [nb][16]
-  std::vector<float> ndmin;   // [nb][16], -dmin
+  std::vector<uint8_t> lo, hi;  // [nb][4][16][64]
+  std::vector<int32_t> mn2;     // [nb][4][16]: mins of sub-blocks 2p, 2p+1 as int16 pairs
+  std::vector<float> d;         // [nb][16]
+  std::vector<float> ndmin;     // [nb][16], -dmin
   void Fill(const uint8_t* w, size_t row_bytes, int64_t nb) {
-    codes.resize(nb * 8 * 512);
-    sc.resize(nb * 8 * 16);
+    lo.resize(nb * 4 * 1024);
+    hi.resize(nb * 4 * 1024);
     mn2.resize(nb * 4 * 16);
     d.resize(nb * 16);
     ndmin.resize(nb * 16);
@@ -48,30 +53,36 @@ struct PanelQ4K {
         const uint8_t* p = w + n * row_bytes + b * sizeof(BlockQ4_K);
         d[b * 16 + n] = F16At(p + offsetof(BlockQ4_K, d));
         ndmin[b * 16 + n] = -F16At(p + offsetof(BlockQ4_K, dmin));
+        uint8_t scale[8];
         for (int s = 0; s < 8; ++s) {
-          uint8_t scale, min;
-          GetScaleMinK4(s, p + offsetof(BlockQ4_K, scales), &scale, &min);
-          sc[(b * 8 + s) * 16 + n] = scale;
+          uint8_t min;
+          GetScaleMinK4(s, p + offsetof(BlockQ4_K, scales), &scale[s], &min);
           uint32_t& pair = reinterpret_cast<uint32_t&>(mn2[(b * 4 + s / 2) * 16 + n]);
           pair = s % 2 == 0 ? min : (pair | (uint32_t{min} << 16));
         }
         for (int c = 0; c < 4; ++c) {  // sub-blocks 2c (low nibbles), 2c+1 (high)
           const __m256i q = _mm256_loadu_si256(
               reinterpret_cast<const __m256i*>(p + offsetof(BlockQ4_K, qs) + 32 * c));
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(&codes[((b * 8 + 2 * c) * 16 + n) * 32]),
-                              _mm256_and_si256(q, low4));
-          _mm256_storeu_si256(
-              reinterpret_cast<__m256i*>(&codes[((b * 8 + 2 * c + 1) * 16 + n) * 32]),
-              _mm256_and_si256(_mm256_srli_epi16(q, 4), low4));
+          const __m256i code[2] = {_mm256_and_si256(q, low4),
+                                   _mm256_and_si256(_mm256_srli_epi16(q, 4), low4)};
+          for (int h = 0; h < 2; ++h) {
+            const int sub = 2 * c + h;
+            // Bytewise products: no 16-bit lane carries (each product < 256).
+            const __m256i vlo = _mm256_mullo_epi16(code[h], _mm256_set1_epi16(scale[sub] & 15));
+            const __m256i vhi = _mm256_mullo_epi16(code[h], _mm256_set1_epi16(scale[sub] >> 4));
+            const size_t at = ((b * 4 + c) * 16 + n) * 64 + 32 * h;
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(&lo[at]), vlo);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(&hi[at]), vhi);
+          }
         }
       }
     }
   }
 };
 
-// Every full token tile's activations: B tiles [tile][nb * 8][512], d_a
-// [tile][nb][16] and the sums of sub-blocks 2p, 2p+1 as int16 pairs
-// [tile][nb * 4][16] (|sum| <= 32 * 127 fits).
+// Every full token tile's activations: B tiles of 64 values [tile][nb * 4]
+// [1024], d_a [tile][nb][16] and the sums of sub-blocks 2p, 2p+1 as int16
+// pairs [tile][nb * 4][16] (|sum| <= 32 * 127 fits).
 struct TokensQ4K {
   std::vector<int8_t> codes;
   std::vector<float> da;
@@ -79,13 +90,13 @@ struct TokensQ4K {
   int64_t nb = 0;
   void Fill(const MatmulArgs& a, int n_tiles) {
     nb = a.n_in / kQKK;
-    codes.resize(n_tiles * nb * 8 * 512);
+    codes.resize(n_tiles * nb * 4 * 1024);
     da.resize(n_tiles * nb * 16);
     sums2.resize(n_tiles * nb * 4 * 16);
     for (int tt = 0; tt < n_tiles; ++tt) {
       const uint8_t* x0 = a.x + 16 * tt * a.x_stride;
-      for (int64_t k = 0; k < nb * 8; ++k)
-        GatherTokenTile(x0, a.x_stride, 32 * k, &codes[(tt * nb * 8 + k) * 512]);
+      for (int64_t k = 0; k < nb * 4; ++k)
+        GatherTokenTile(x0, a.x_stride, 64 * k, &codes[(tt * nb * 4 + k) * 1024], 64);
       for (int t = 0; t < 16; ++t) {
         const Act256View xv(x0 + t * a.x_stride, a.n_in);
         for (int64_t b = 0; b < nb; ++b) da[(tt * nb + b) * 16 + t] = xv.Scale(b);
@@ -99,32 +110,43 @@ struct TokensQ4K {
   }
 };
 
+// Tiles for Q4_K: tmm0 / tmm4 the lo / hi sums (16 rows x 16 tokens int32),
+// tmm1 / tmm3 the lo / hi A tiles (16 rows x 64 bytes), tmm2 the B tile
+// (16 x (16 tokens x 4 int8)).
+TileConfig MakeConfigQ4K() {
+  TileConfig c;
+  for (int i = 0; i < 5; ++i) c.rows[i] = 16, c.colsb[i] = 64;
+  return c;
+}
+
 // Y for tokens [16 tt, 16 tt + 16) x rows [r0, r0 + 16).
 void TileQ4K(const MatmulArgs& a, const PanelQ4K& pn, const TokensQ4K& tok, int tt, int64_t r0) {
   const int64_t nb = a.n_in / kQKK;
-  alignas(64) int32_t c[8][16][16];  // [sub-block][row][token]
-  __m512 acc[16][4];                 // [row][lane b % 4], 16 tokens each
+  alignas(64) int32_t clo[16][16], chi[16][16];  // [row][token]
+  __m512 acc[16][4];                             // [row][lane b % 4], 16 tokens each
   for (int n = 0; n < 16; ++n)
     for (int l = 0; l < 4; ++l) acc[n][l] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
-    const int8_t* bt = &tok.codes[(tt * nb + b) * 8 * 512];
-    for (int s = 0; s < 8; ++s) {
-      HEARTH_TILE_LOAD(1, &pn.codes[(b * 8 + s) * 512], 32);
-      HEARTH_TILE_LOAD(2, bt + s * 512, 64);
-      TileProduct();
-      HEARTH_TILE_STORE(0, c[s], 64);
+    const int8_t* bt = &tok.codes[(tt * nb + b) * 4 * 1024];
+    __asm__ volatile("tilezero %%tmm0" ::);
+    __asm__ volatile("tilezero %%tmm4" ::);
+    for (int p = 0; p < 4; ++p) {
+      HEARTH_TILE_LOAD(2, bt + p * 1024, 64);
+      HEARTH_TILE_LOAD(1, &pn.lo[(b * 4 + p) * 1024], 64);
+      HEARTH_TILE_LOAD(3, &pn.hi[(b * 4 + p) * 1024], 64);
+      __asm__ volatile("tdpbusd %%tmm2, %%tmm1, %%tmm0" ::);
+      __asm__ volatile("tdpbusd %%tmm2, %%tmm3, %%tmm4" ::);
     }
+    HEARTH_TILE_STORE(0, clo, 64);
+    HEARTH_TILE_STORE(4, chi, 64);
     const __m512 da = _mm512_loadu_ps(&tok.da[(tt * nb + b) * 16]);
     const int32_t* ts = &tok.sums2[(tt * nb + b) * 4 * 16];
-    const int32_t* sc = &pn.sc[b * 8 * 16];
     const int32_t* mn = &pn.mn2[b * 4 * 16];
     const int l = static_cast<int>(b & 3);
     for (int n = 0; n < 16; ++n) {
-      __m512i sv = _mm512_setzero_si512(), mv = _mm512_setzero_si512();
-      for (int s = 0; s < 8; ++s) {
-        sv = _mm512_add_epi32(
-            sv, _mm512_mullo_epi32(_mm512_set1_epi32(sc[s * 16 + n]), _mm512_load_si512(c[s][n])));
-      }
+      const __m512i sv = _mm512_add_epi32(_mm512_load_si512(clo[n]),
+                                          _mm512_slli_epi32(_mm512_load_si512(chi[n]), 4));
+      __m512i mv = _mm512_setzero_si512();
       for (int p = 0; p < 4; ++p)  // M: min pairs x sum pairs, exact in int32
         mv = _mm512_dpwssd_epi32(mv, _mm512_set1_epi32(mn[p * 16 + n]),
                                  _mm512_loadu_si512(ts + p * 16));
@@ -250,8 +272,8 @@ void TileQ6K(const MatmulArgs& a, const PanelQ6K& pn, const TokensQ6K& tok, int 
 struct KindQ4K {
   using Panel = PanelQ4K;
   using Tokens = TokensQ4K;
-  static constexpr int kK = 32;
-  static constexpr int64_t kTileBytesPerSuper = 8 * 512;
+  static TileConfig Config() { return MakeConfigQ4K(); }
+  static constexpr int64_t kTileBytesPerSuper = 4 * 1024;
   static void Tile(const MatmulArgs& a, const Panel& p, const Tokens& t, int tt, int64_t r0) {
     TileQ4K(a, p, t, tt, r0);
   }
@@ -259,7 +281,7 @@ struct KindQ4K {
 struct KindQ6K {
   using Panel = PanelQ6K;
   using Tokens = TokensQ6K;
-  static constexpr int kK = 16;
+  static TileConfig Config() { return MakeConfig(16); }
   static constexpr int64_t kTileBytesPerSuper = 16 * 256;
   static void Tile(const MatmulArgs& a, const Panel& p, const Tokens& t, int tt, int64_t r0) {
     TileQ6K(a, p, t, tt, r0);
@@ -293,7 +315,7 @@ void Run(const MatmulArgs& a) {
   thread_local typename Kind::Tokens tok;
   const int n_tiles = full_tok / 16;
   tok.Fill(a, n_tiles);
-  static const TileConfig kConfig = MakeConfig(Kind::kK);
+  static const TileConfig kConfig = Kind::Config();
   LoadTileConfig(kConfig);
   // Token tiles in blocks whose prepared activations (~1 MiB) stay in L2
   // while every panel of this call's rows passes over them.
