@@ -126,14 +126,18 @@ void TileQ4K(const MatmulArgs& a, const PanelQ4K& pn, const TokensQ4K& tok, int 
   __m512 acc[16][4];                             // [row][lane b % 4], 16 tokens each
   for (int n = 0; n < 16; ++n)
     for (int l = 0; l < 4; ++l) acc[n][l] = _mm512_setzero_ps();
+  // Raw pointers: the tile asm clobbers memory, so members would be re-read.
+  const uint8_t* const plo = pn.lo.data();
+  const uint8_t* const phi = pn.hi.data();
+  const int8_t* const tcodes = tok.codes.data();
   for (int64_t b = 0; b < nb; ++b) {
-    const int8_t* bt = &tok.codes[(tt * nb + b) * 4 * 1024];
+    const int8_t* bt = tcodes + (tt * nb + b) * 4 * 1024;
     __asm__ volatile("tilezero %%tmm0" ::);
     __asm__ volatile("tilezero %%tmm4" ::);
     for (int p = 0; p < 4; ++p) {
       HEARTH_TILE_LOAD(2, bt + p * 1024, 64);
-      HEARTH_TILE_LOAD(1, &pn.lo[(b * 4 + p) * 1024], 64);
-      HEARTH_TILE_LOAD(3, &pn.hi[(b * 4 + p) * 1024], 64);
+      HEARTH_TILE_LOAD(1, plo + (b * 4 + p) * 1024, 64);
+      HEARTH_TILE_LOAD(3, phi + (b * 4 + p) * 1024, 64);
       __asm__ volatile("tdpbusd %%tmm2, %%tmm1, %%tmm0" ::);
       __asm__ volatile("tdpbusd %%tmm2, %%tmm3, %%tmm4" ::);
     }
@@ -238,10 +242,12 @@ void TileQ6K(const MatmulArgs& a, const PanelQ6K& pn, const TokensQ6K& tok, int 
   __m512 acc[16][4];                  // [row][lane b % 4], 16 tokens each
   for (int n = 0; n < 16; ++n)
     for (int l = 0; l < 4; ++l) acc[n][l] = _mm512_setzero_ps();
+  const int8_t* const pcodes = pn.codes.data();
+  const int8_t* const tcodes = tok.codes.data();
   for (int64_t b = 0; b < nb; ++b) {
-    const int8_t* bt = &tok.codes[(tt * nb + b) * 16 * 256];
+    const int8_t* bt = tcodes + (tt * nb + b) * 16 * 256;
     for (int s = 0; s < 16; ++s) {
-      HEARTH_TILE_LOAD(1, &pn.codes[(b * 16 + s) * 256], 16);
+      HEARTH_TILE_LOAD(1, pcodes + (b * 16 + s) * 256, 16);
       HEARTH_TILE_LOAD(2, bt + s * 256, 64);
       TileProduct();
       HEARTH_TILE_STORE(0, c[s], 64);
