@@ -28,6 +28,39 @@ MatmulFn NeonKernel(GgmlType wtype, bool dotprod);  // matmul_neon.cc: all eleve
 MatmulFn NeonDotKernel(GgmlType wtype);             // matmul_neondot.cc: the eight quantized types
 MatmulFn NeonFKernel(GgmlType wtype);               // matmul_neon_f.cc: F32 F16 BF16
 
+// For kernels that work on whole tiles of `tok_unit` tokens x `row_unit` rows:
+// runs `rest` (a kernel with the same results) on the tokens past the last
+// whole tile (every row) and on the rows past it (the other tokens), and
+// returns how many tokens and rows are left in whole tiles: {0, 0} if there
+// are none, in which case `rest` has done all of `a`.
+struct WholeTiles {
+  int n_tok;
+  int64_t n_rows;
+};
+inline WholeTiles RunOutsideWholeTiles(const MatmulArgs& a, int tok_unit, int64_t row_unit,
+                                       MatmulFn rest) {
+  const int full_tok = a.n_tok / tok_unit * tok_unit;
+  const int64_t full_rows = (a.row_end - a.row_begin) / row_unit * row_unit;
+  if (full_tok == 0 || full_rows == 0) {
+    rest(a);
+    return {0, 0};
+  }
+  if (full_tok < a.n_tok) {
+    MatmulArgs r = a;
+    r.x += full_tok * a.x_stride;
+    r.y += full_tok * a.y_stride;
+    r.n_tok -= full_tok;
+    rest(r);
+  }
+  if (full_rows < a.row_end - a.row_begin) {
+    MatmulArgs r = a;
+    r.row_begin += full_rows;
+    r.n_tok = full_tok;
+    rest(r);
+  }
+  return {full_tok, full_rows};
+}
+
 // Runs Kernel::Row<T>(w_row, x_rows[T], n_in, out[T]) over every row of `a` and
 // every group of up to 4 tokens. Row<T> must compute each token's result with
 // the same instruction sequence whatever T is (so batching never changes bits).

@@ -181,25 +181,14 @@ struct KernelAmx {
   static void Run(const MatmulArgs& a) {
     const MatmulFn vnni = Avx512VnniQKernel(a.wtype);
     const int64_t nb = a.n_in / kQK;
-    const int full_tok = a.n_tok / 16 * 16;
-    const int64_t full_rows = (a.row_end - a.row_begin) / 16 * 16;
-    if (nb < 16 || full_tok == 0 || full_rows == 0) {
+    if (nb < 16) {
       vnni(a);
       return;
     }
-    if (full_tok < a.n_tok) {  // the last tokens (fewer than 16), every row
-      MatmulArgs r = a;
-      r.x += full_tok * a.x_stride;
-      r.y += full_tok * a.y_stride;
-      r.n_tok -= full_tok;
-      vnni(r);
-    }
-    if (a.row_begin + full_rows < a.row_end) {  // the last rows, the other tokens
-      MatmulArgs r = a;
-      r.row_begin += full_rows;
-      r.n_tok = full_tok;
-      vnni(r);
-    }
+    const WholeTiles whole = RunOutsideWholeTiles(a, 16, 16, vnni);
+    if (whole.n_tok == 0) return;
+    const int full_tok = whole.n_tok;
+    const int64_t full_rows = whole.n_rows;
     thread_local Panel panel;
     thread_local TokenTiles tok;
     const int n_tiles = full_tok / 16;

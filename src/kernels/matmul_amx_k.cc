@@ -29,6 +29,25 @@
 namespace hearth::kernels {
 namespace {
 
+// The float accumulators of a 16 rows x 16 tokens tile: acc[row][b % 4] holds
+// lane b % 4 of k_accumulate.h for the 16 tokens.
+using Lanes = __m512[16][4];
+
+inline void ZeroLanes(Lanes acc) {
+  for (int n = 0; n < 16; ++n)
+    for (int l = 0; l < 4; ++l) acc[n][l] = _mm512_setzero_ps();
+}
+
+// Y[16 tt + t][r0 + n] = (l0 + l1) + (l2 + l3), KAccumulator::Result's order.
+inline void StoreLanes(const Lanes acc, const MatmulArgs& a, int tt, int64_t r0) {
+  for (int n = 0; n < 16; ++n) {
+    alignas(64) float out[16];
+    _mm512_store_ps(out, _mm512_add_ps(_mm512_add_ps(acc[n][0], acc[n][1]),
+                                       _mm512_add_ps(acc[n][2], acc[n][3])));
+    for (int t = 0; t < 16; ++t) a.y[(16 * tt + t) * a.y_stride + r0 + n] = out[t];
+  }
+}
+
 // 16 weight rows. The 6-bit scales are folded into the codes: with
 // sc = 16 hi + lo (lo 0..15, hi 0..3), code * lo <= 225 and code * hi <= 45
 // are unsigned bytes, and per super-block
@@ -123,9 +142,8 @@ TileConfig MakeConfigQ4K() {
 void TileQ4K(const MatmulArgs& a, const PanelQ4K& pn, const TokensQ4K& tok, int tt, int64_t r0) {
   const int64_t nb = a.n_in / kQKK;
   alignas(64) int32_t clo[16][16], chi[16][16];  // [row][token]
-  __m512 acc[16][4];                             // [row][lane b % 4], 16 tokens each
-  for (int n = 0; n < 16; ++n)
-    for (int l = 0; l < 4; ++l) acc[n][l] = _mm512_setzero_ps();
+  Lanes acc;
+  ZeroLanes(acc);
   // Raw pointers: the tile asm clobbers memory, so members would be re-read.
   const uint8_t* const plo = pn.lo.data();
   const uint8_t* const phi = pn.hi.data();
@@ -160,12 +178,7 @@ void TileQ4K(const MatmulArgs& a, const PanelQ4K& pn, const TokensQ4K& tok, int 
       acc[n][l] = _mm512_fmadd_ps(dm, _mm512_cvtepi32_ps(mv), acc[n][l]);
     }
   }
-  for (int n = 0; n < 16; ++n) {
-    alignas(64) float out[16];
-    _mm512_store_ps(out, _mm512_add_ps(_mm512_add_ps(acc[n][0], acc[n][1]),
-                                       _mm512_add_ps(acc[n][2], acc[n][3])));
-    for (int t = 0; t < 16; ++t) a.y[(16 * tt + t) * a.y_stride + r0 + n] = out[t];
-  }
+  StoreLanes(acc, a, tt, r0);
 }
 
 // Q6_K: 16 weight rows: per super-block b and sub-block s (16 values), the
@@ -239,9 +252,8 @@ struct TokensQ6K {
 void TileQ6K(const MatmulArgs& a, const PanelQ6K& pn, const TokensQ6K& tok, int tt, int64_t r0) {
   const int64_t nb = a.n_in / kQKK;
   alignas(64) int32_t c[16][16][16];  // [sub-block][row][token]
-  __m512 acc[16][4];                  // [row][lane b % 4], 16 tokens each
-  for (int n = 0; n < 16; ++n)
-    for (int l = 0; l < 4; ++l) acc[n][l] = _mm512_setzero_ps();
+  Lanes acc;
+  ZeroLanes(acc);
   const int8_t* const pcodes = pn.codes.data();
   const int8_t* const tcodes = tok.codes.data();
   for (int64_t b = 0; b < nb; ++b) {
@@ -267,12 +279,7 @@ void TileQ6K(const MatmulArgs& a, const PanelQ6K& pn, const TokensQ6K& tok, int 
       acc[n][l] = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(sv), acc[n][l]);
     }
   }
-  for (int n = 0; n < 16; ++n) {
-    alignas(64) float out[16];
-    _mm512_store_ps(out, _mm512_add_ps(_mm512_add_ps(acc[n][0], acc[n][1]),
-                                       _mm512_add_ps(acc[n][2], acc[n][3])));
-    for (int t = 0; t < 16; ++t) a.y[(16 * tt + t) * a.y_stride + r0 + n] = out[t];
-  }
+  StoreLanes(acc, a, tt, r0);
 }
 
 struct KindQ4K {
@@ -296,27 +303,11 @@ struct KindQ6K {
 
 template <class Kind>
 void Run(const MatmulArgs& a) {
-  const MatmulFn vnni = Avx512VnniKKernel(a.wtype);
   const int64_t nb = a.n_in / kQKK;
-  const int full_tok = a.n_tok / 16 * 16;
-  const int64_t full_rows = (a.row_end - a.row_begin) / 16 * 16;
-  if (nb == 0 || full_tok == 0 || full_rows == 0) {
-    vnni(a);
-    return;
-  }
-  if (full_tok < a.n_tok) {  // the last tokens (fewer than 16), every row
-    MatmulArgs r = a;
-    r.x += full_tok * a.x_stride;
-    r.y += full_tok * a.y_stride;
-    r.n_tok -= full_tok;
-    vnni(r);
-  }
-  if (a.row_begin + full_rows < a.row_end) {  // the last rows, the other tokens
-    MatmulArgs r = a;
-    r.row_begin += full_rows;
-    r.n_tok = full_tok;
-    vnni(r);
-  }
+  const WholeTiles whole = RunOutsideWholeTiles(a, 16, 16, Avx512VnniKKernel(a.wtype));
+  if (whole.n_tok == 0) return;
+  const int full_tok = whole.n_tok;
+  const int64_t full_rows = whole.n_rows;
   thread_local typename Kind::Panel panel;
   thread_local typename Kind::Tokens tok;
   const int n_tiles = full_tok / 16;

@@ -106,25 +106,14 @@ inline void Tile(const float* const* w, const float* const* x, int64_t n_in, flo
 
 template <class W>
 void Run(const MatmulArgs& a) {
-  if (a.n_tok < kT || a.n_in % 16 != 0) {
+  if (a.n_in % 16 != 0) {
     DriveRows<KernelF<W>>(a);
     return;
   }
-  const int full_tok = a.n_tok / kT * kT;
-  const int64_t full_rows = (a.row_end - a.row_begin) / kR * kR;
-  if (full_tok < a.n_tok) {  // the last tokens, every row
-    MatmulArgs r = a;
-    r.x += full_tok * a.x_stride;
-    r.y += full_tok * a.y_stride;
-    r.n_tok -= full_tok;
-    DriveRows<KernelF<W>>(r);
-  }
-  if (full_rows < a.row_end - a.row_begin) {  // the last rows, the other tokens
-    MatmulArgs r = a;
-    r.row_begin += full_rows;
-    r.n_tok = full_tok;
-    DriveRows<KernelF<W>>(r);
-  }
+  const WholeTiles whole = RunOutsideWholeTiles(a, kT, kR, &DriveRows<KernelF<W>>);
+  if (whole.n_tok == 0) return;
+  const int full_tok = whole.n_tok;
+  const int64_t full_rows = whole.n_rows;
   thread_local std::vector<float> panel;
   if (panel.size() < static_cast<size_t>(kR * a.n_in)) panel.resize(kR * a.n_in);
   // Tokens in blocks whose activations (~512 KiB) stay in L2 while every
