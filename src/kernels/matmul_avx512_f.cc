@@ -5,10 +5,9 @@
 // (k mod 2); a final partial chunk is loaded masked (zeros beyond n_in).
 // Result = _mm512_reduce_add_ps(acc0 + acc1) (a fixed tree).
 //
-// Batches (8+ tokens, n_in % 16 == 0) run the same operations as a small
-// GEMM: a panel of 4 weight rows is converted to F32 once per block of
-// tokens (conversions are exact) and a 4 rows x 6 tokens register tile keeps
-// 24 accumulators (see Tile). Rows and tokens outside whole tiles use Row<T>.
+// Batches (6+ tokens, n_in % 16 == 0) run the same operations as a blocked
+// GEMM over packed, F32-converted operands (conversions are exact; see Run).
+// Rows and tokens outside whole 4 x 6 tiles use Row<T>.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -77,31 +76,123 @@ struct KernelF {
   }
 };
 
-// Rows w[0..kR) (F32) x tokens x[0..kT): out[t][r] in Row's order. The even
-// chunks (accumulator 0) and the odd ones (accumulator 1) are two passes, so
-// one pass holds kR * kT accumulators, kR weight chunks and one token chunk
-// in registers: each loaded chunk feeds kT or kR fmas.
+// Batches: a small GEMM with the same per-lane operations as Row. Chunk c
+// (16 elements) of row r and token t is fma'd into lane accumulator
+// acc[c % 2][r][t], in increasing c, and out = reduce(acc[0] + acc[1]).
+//
+// Blocking (per thread):
+//   for each block of up to 96 tokens (~768 KiB): pack X (once per call)
+//     for each block of kMc rows: pack W, converted to F32 (~L2)
+//       for each group of kT tokens, for each K block of kKc chunks (X in L1):
+//         for each tile of kR rows, for each parity: 24 accumulators
+//         (register tile kR x kT) run over the block's chunks of that parity,
+//         loaded from and stored to a small spill area between K blocks.
+// Packed layout of an operand with u units (kT tokens or kR rows): per K block
+// b, the even chunks, then the odd ones; each chunk as u x 16 floats.
 constexpr int kR = 4, kT = 6;
-inline void Tile(const float* const* w, const float* const* x, int64_t n_in, float out[kT][kR]) {
-  __m512 sum[2][kR][kT];
-  for (int k = 0; k < 2; ++k) {
-    __m512 acc[kR][kT];
-    for (int r = 0; r < kR; ++r)
-      for (int t = 0; t < kT; ++t) acc[r][t] = _mm512_setzero_ps();
-    for (int64_t j = 16 * k; j < n_in; j += 32) {
-      __m512 wv[kR];
-      for (int r = 0; r < kR; ++r) wv[r] = _mm512_loadu_ps(w[r] + j);
-      for (int t = 0; t < kT; ++t) {
-        const __m512 xv = _mm512_loadu_ps(x[t] + j);
-        for (int r = 0; r < kR; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+constexpr int64_t kKc = 32;  // chunks per K block (512 elements; 12 KiB of X)
+constexpr int64_t kMc = 16;  // rows per packed W block (128 KiB at n_in = 2048)
+
+struct Chunks {
+  int64_t n;  // chunks per row (n_in / 16)
+  int64_t Len(int64_t b) const { return std::min(kKc, n - kKc * b); }
+  int64_t Count(int64_t b, int p) const { return p == 0 ? (Len(b) + 1) / 2 : Len(b) / 2; }
+  // First chunk slot (in u x 16-float units) of parity p in block b.
+  int64_t Start(int64_t b, int p) const { return kKc * b + (p == 1 ? Count(b, 0) : 0); }
+  int64_t Slot(int64_t c) const {
+    const int64_t b = c / kKc, i = c % kKc;
+    return Start(b, static_cast<int>(i % 2)) + i / 2;
+  }
+};
+
+// Writes unit `u` (of n_units) of a packed operand from its chunks, read by
+// load(chunk index) (F32 __m512).
+template <class LoadChunk>
+inline void PackUnit(const Chunks& ch, int u, int n_units, float* out, const LoadChunk& load) {
+  for (int64_t b = 0; b * kKc < ch.n; ++b) {
+    for (int p = 0; p < 2; ++p) {
+      float* dst = out + (ch.Start(b, p) * n_units + u) * 16;
+      const int64_t count = ch.Count(b, p);
+      for (int64_t s = 0; s < count; ++s) {
+        _mm512_store_ps(dst, load(kKc * b + 2 * s + p));
+        dst += n_units * 16;
       }
     }
-    for (int r = 0; r < kR; ++r)
-      for (int t = 0; t < kT; ++t) sum[k][r][t] = acc[r][t];
+  }
+}
+
+template <class W>
+void PackRows(const MatmulArgs& a, int64_t r0, int64_t n_rows, const Chunks& ch, float* out) {
+  for (int64_t m = 0; m < n_rows / kR; ++m) {
+    for (int r = 0; r < kR; ++r) {
+      const uint8_t* src = a.w + (r0 + m * kR + r) * a.row_bytes;
+      PackUnit(ch, r, kR, out + m * kR * a.n_in,
+               [&](int64_t c) { return W::Load(src + c * 16 * W::kBytes, 0xFFFF); });
+    }
+  }
+}
+
+void PackTokens(const MatmulArgs& a, int t0, int n_tok, const Chunks& ch, float* out) {
+  for (int g = 0; g < n_tok / kT; ++g) {
+    for (int t = 0; t < kT; ++t) {
+      const float* src = reinterpret_cast<const float*>(a.x + (t0 + g * kT + t) * a.x_stride);
+      PackUnit(ch, t, kT, out + g * kT * a.n_in,
+               [&](int64_t c) { return _mm512_loadu_ps(src + c * 16); });
+    }
+  }
+}
+
+// out[i] = _mm512_reduce_add_ps(v[i]) for 16 vectors, bit for bit: the same
+// pairings and operand order as that reduction (upper + lower 256 bits,
+// upper + lower 128, [0] + [2] and [1] + [3], then [0] + [1]), with four
+// vectors' lanes side by side in each step.
+inline void Reduce16(const __m512* v, float* out) {
+  __m512 u[8], w[4], y[2];
+  for (int k = 0; k < 8; ++k) {
+    // lanes 0..7: v[2k] upper + lower halves; lanes 8..15: the same of v[2k + 1].
+    u[k] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)),
+                         _mm512_shuffle_f32x4(v[2 * k], v[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)));
+  }
+  for (int k = 0; k < 4; ++k) {
+    // 128-bit lane q: the 4-lane step of v[4k + q].
+    w[k] = _mm512_add_ps(_mm512_shuffle_f32x4(u[2 * k], u[2 * k + 1], _MM_SHUFFLE(3, 1, 3, 1)),
+                         _mm512_shuffle_f32x4(u[2 * k], u[2 * k + 1], _MM_SHUFFLE(2, 0, 2, 0)));
+  }
+  for (int k = 0; k < 2; ++k) {
+    // 128-bit lane q: the two sums of v[8k + q], then those of v[8k + 4 + q].
+    y[k] = _mm512_add_ps(_mm512_shuffle_ps(w[2 * k], w[2 * k + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_ps(w[2 * k], w[2 * k + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  // Lane 4q + i: v[4i + q]; permuted into index order.
+  const __m512 z = _mm512_add_ps(_mm512_shuffle_ps(y[0], y[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm512_shuffle_ps(y[0], y[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m512i idx = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+  _mm512_storeu_ps(out, _mm512_permutexvar_ps(idx, z));
+}
+
+// acc[r][t] (in spill, 16 floats each) += sum over n chunks of w[r] * x[t].
+// w: n x kR x 16 floats; x: n x kT x 16 floats.
+// Also prefetches pf_bytes at pf (part of the next W block) into L2.
+inline void Tile(const float* w, const float* x, int64_t n, bool first, float* spill,
+                 const uint8_t* pf, int64_t pf_bytes) {
+  for (int64_t o = 0; o < pf_bytes; o += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(pf) + o, _MM_HINT_T1);
+  __m512 acc[kR][kT];
+  for (int r = 0; r < kR; ++r) {
+    for (int t = 0; t < kT; ++t) {
+      acc[r][t] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(spill + (r * kT + t) * 16);
+    }
+  }
+  for (int64_t s = 0; s < n; ++s) {
+    __m512 wv[kR];
+    for (int r = 0; r < kR; ++r) wv[r] = _mm512_loadu_ps(w + (s * kR + r) * 16);
+    for (int t = 0; t < kT; ++t) {
+      const __m512 xv = _mm512_loadu_ps(x + (s * kT + t) * 16);
+      for (int r = 0; r < kR; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
   }
   for (int r = 0; r < kR; ++r)
-    for (int t = 0; t < kT; ++t)
-      out[t][r] = _mm512_reduce_add_ps(_mm512_add_ps(sum[0][r][t], sum[1][r][t]));
+    for (int t = 0; t < kT; ++t) _mm512_storeu_ps(spill + (r * kT + t) * 16, acc[r][t]);
 }
 
 template <class W>
@@ -112,33 +203,77 @@ void Run(const MatmulArgs& a) {
   }
   const WholeTiles whole = RunOutsideWholeTiles(a, kT, kR, &DriveRows<KernelF<W>>);
   if (whole.n_tok == 0) return;
-  const int full_tok = whole.n_tok;
-  const int64_t full_rows = whole.n_rows;
-  thread_local std::vector<float> panel;
-  if (panel.size() < static_cast<size_t>(kR * a.n_in)) panel.resize(kR * a.n_in);
-  // Tokens in blocks whose activations (~512 KiB) stay in L2 while every
-  // panel passes over them.
-  const int tok_block = static_cast<int>(
-      std::max<int64_t>(kT, (int64_t{512} << 10) / static_cast<int64_t>(a.x_stride) / kT * kT));
-  for (int tb = 0; tb < full_tok; tb += tok_block) {
-    const int tb_end = std::min(full_tok, tb + tok_block);
-    for (int64_t r0 = a.row_begin; r0 < a.row_begin + full_rows; r0 += kR) {
-      const float* w[kR];
-      for (int r = 0; r < kR; ++r) {
-        const uint8_t* src = a.w + (r0 + r) * a.row_bytes;
-        float* dst = panel.data() + r * a.n_in;
-        for (int64_t j = 0; j < a.n_in; j += 16)
-          _mm512_storeu_ps(dst + j, W::Load(src + j * W::kBytes, 0xFFFF));
-        w[r] = dst;
-      }
-      for (int t0 = tb; t0 < tb_end; t0 += kT) {
-        const float* x[kT];
-        for (int t = 0; t < kT; ++t)
-          x[t] = reinterpret_cast<const float*>(a.x + (t0 + t) * a.x_stride);
-        float out[kT][kR];
-        Tile(w, x, a.n_in, out);
-        for (int t = 0; t < kT; ++t)
-          for (int r = 0; r < kR; ++r) a.y[(t0 + t) * a.y_stride + r0 + r] = out[t][r];
+  const Chunks ch{a.n_in / 16};
+  const int64_t n_kb = (ch.n + kKc - 1) / kKc;
+  // Tokens per packed X block: up to ~768 KiB, which stays in L2 beside a W
+  // block; the batch is split into blocks of equal size (whole groups), since
+  // each block packs every W block again.
+  const int64_t cap_groups =
+      std::clamp<int64_t>((int64_t{768} << 10) / (a.n_in * 4) / kT, 1, 16);
+  const int64_t all_groups = whole.n_tok / kT;
+  const int64_t n_blocks = (all_groups + cap_groups - 1) / cap_groups;
+  const int max_tok = static_cast<int>((all_groups + n_blocks - 1) / n_blocks * kT);
+  constexpr int64_t kTileFloats = kR * kT * 16;
+  // Cache-line aligned: every packed vector is one whole line.
+  struct alignas(64) Line {
+    float v[16];
+  };
+  thread_local std::vector<Line> xp_buf, wp_buf, spill_buf;
+  xp_buf.resize(static_cast<size_t>(max_tok * ch.n));
+  wp_buf.resize(static_cast<size_t>(kMc * ch.n));
+  spill_buf.resize(static_cast<size_t>(kMc / kR * 2 * kR * kT));
+  float* const xp = xp_buf.data()->v;
+  float* const wp = wp_buf.data()->v;
+  float* const spill = spill_buf.data()->v;
+  const int64_t row_end = a.row_begin + whole.n_rows;
+  for (int tb = 0; tb < whole.n_tok; tb += max_tok) {
+    const int n_tok = std::min(max_tok, whole.n_tok - tb);
+    PackTokens(a, tb, n_tok, ch, xp);
+    for (int64_t r0 = a.row_begin; r0 < row_end; r0 += kMc) {
+      const int64_t n_rows = std::min(kMc, row_end - r0);
+      const int64_t n_tiles = n_rows / kR;
+      PackRows<W>(a, r0, n_rows, ch, wp);
+      const int n_groups = n_tok / kT;
+      // The next W block's bytes are prefetched a slice per Tile call, so that
+      // packing it does not wait on memory.
+      const uint8_t* pf = a.w + (r0 + kMc) * a.row_bytes;
+      const int64_t pf_total =
+          std::max<int64_t>(0, std::min(row_end, r0 + 2 * kMc) - (r0 + kMc)) * a.row_bytes;
+      const int64_t calls = n_groups * n_kb * n_tiles * 2;
+      const int64_t pf_slice = (pf_total + 64 * calls - 1) / (64 * calls) * 64;
+      int64_t pf_done = 0;
+      for (int g = 0; g < n_groups; ++g) {
+        const float* xg = xp + g * kT * a.n_in;
+        for (int64_t b = 0; b < n_kb; ++b) {
+          for (int64_t m = 0; m < n_tiles; ++m) {
+            const float* wm = wp + m * kR * a.n_in;
+            for (int p = 0; p < 2; ++p) {
+              const int64_t s0 = ch.Start(b, p);
+              Tile(wm + s0 * kR * 16, xg + s0 * kT * 16, ch.Count(b, p), b == 0,
+                   spill + (m * 2 + p) * kTileFloats, pf + pf_done,
+                   std::min(pf_slice, pf_total - pf_done));
+              pf_done = std::min(pf_total, pf_done + pf_slice);
+            }
+          }
+        }
+        // Outputs (m, r, t) in that order: the two parities added, reduced 16 at a time.
+        const int64_t n_out = n_tiles * kR * kT;
+        for (int64_t o0 = 0; o0 < n_out; o0 += 16) {
+          __m512 v[16];
+          for (int i = 0; i < 16; ++i) {
+            const int64_t o = o0 + i;
+            const float* sp = spill + (o / (kR * kT)) * 2 * kTileFloats + (o % (kR * kT)) * 16;
+            v[i] = o < n_out ? _mm512_add_ps(_mm512_load_ps(sp), _mm512_load_ps(sp + kTileFloats))
+                             : _mm512_setzero_ps();
+          }
+          float res[16];
+          Reduce16(v, res);
+          for (int i = 0; i < 16 && o0 + i < n_out; ++i) {
+            const int64_t o = o0 + i;
+            const int64_t m = o / (kR * kT), r = (o / kT) % kR, t = o % kT;
+            a.y[(tb + g * kT + t) * a.y_stride + r0 + m * kR + r] = res[i];
+          }
+        }
       }
     }
   }

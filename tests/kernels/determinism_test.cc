@@ -134,6 +134,56 @@ TEST(MatmulAmx, BitIdenticalToVnni) {
   }
 }
 
+// F32/F16/BF16 batches run a blocked GEMM over packed operands (6+ tokens,
+// n_in % 16 == 0). Every token must get the bits it gets alone (the matvec
+// path), across K blocks (odd chunk counts, a short last block), token blocks,
+// row blocks with a short last block, row offsets and misaligned buffers.
+TEST(MatmulFloatBatch, BlockedGemmEqualsTokensAlone) {
+  struct Case {
+    int64_t n_in, rows;
+    int n_tok;
+    int64_t row_begin;
+  };
+  // 37 chunks: one K block plus an odd short one; 70: two plus 6; 200 tokens
+  // of 2048: more than one token block; 50 rows from 3: row blocks of 16 + 15.
+  const Case cases[] = {{16 * 37, 37, 13, 0}, {16 * 70, 50, 103, 3}, {16, 8, 6, 0},
+                        {2048, 20, 200, 1},   {16 * 33, 4, 12, 0}};
+  std::mt19937 rng(77);
+  for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16}) {
+    for (const Case& c : cases) {
+      SCOPED_TRACE(testing::TypeName(type) + " n_in=" + std::to_string(c.n_in) +
+                   " rows=" + std::to_string(c.rows) + " n_tok=" + std::to_string(c.n_tok));
+      Weights w(type, c.rows, c.n_in, 3, rng);
+      Activations x(type, c.n_tok, c.n_in, 5, rng);
+      for (Isa isa : testing::Isas()) {
+        SCOPED_TRACE(IsaName(isa));
+        std::vector<float> batch(static_cast<size_t>(c.rows * c.n_tok), -1.0f);
+        Matmul({type, w.row(0), w.row_bytes, c.n_in, x.tok(0), x.stride, c.n_tok, batch.data(),
+                c.rows, c.row_begin, c.rows},
+               isa);
+        for (int t = 0; t < c.n_tok; ++t) {
+          std::vector<float> alone(static_cast<size_t>(c.rows), -1.0f);
+          Matmul({type, w.row(0), w.row_bytes, c.n_in, x.tok(t), x.stride, 1, alone.data(), c.rows,
+                  c.row_begin, c.rows},
+                 isa);
+          for (int64_t r = 0; r < c.rows; ++r) {
+            const float got = batch[static_cast<size_t>(t * c.rows + r)];
+            ASSERT_EQ(Bits(got), Bits(alone[r])) << "t=" << t << " r=" << r;
+            if (r < c.row_begin) {
+              ASSERT_EQ(got, -1.0f) << "row outside the range written";
+              continue;
+            }
+            const float ref = DotRef(type, w.row(r), x.tok(t), c.n_in);
+            const double tol =
+                testing::Tolerance(c.n_in, testing::Magnitude(type, w.row(r), x.tok(t), c.n_in));
+            ASSERT_LE(std::fabs(got - ref), tol) << "t=" << t << " r=" << r;
+          }
+        }
+      }
+    }
+  }
+}
+
 // QuantizeActivations: per block d = amax/127 and q = round(x/d) within half a
 // step, q in [-127, 127], sums equal to the sums of q; identical for every isa.
 TEST(QuantizeActivations, BlocksScalesAndSums) {
