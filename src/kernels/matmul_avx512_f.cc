@@ -208,8 +208,7 @@ void Run(const MatmulArgs& a) {
   // Tokens per packed X block: up to ~768 KiB, which stays in L2 beside a W
   // block; the batch is split into blocks of equal size (whole groups), since
   // each block packs every W block again.
-  const int64_t cap_groups =
-      std::clamp<int64_t>((int64_t{768} << 10) / (a.n_in * 4) / kT, 1, 16);
+  const int64_t cap_groups = std::clamp<int64_t>((int64_t{768} << 10) / (a.n_in * 4) / kT, 1, 16);
   const int64_t all_groups = whole.n_tok / kT;
   const int64_t n_blocks = (all_groups + cap_groups - 1) / cap_groups;
   const int max_tok = static_cast<int>((all_groups + n_blocks - 1) / n_blocks * kT);
