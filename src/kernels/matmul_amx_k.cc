@@ -129,56 +129,76 @@ struct TokensQ4K {
   }
 };
 
-// Tiles for Q4_K: tmm0 / tmm4 the lo / hi sums (16 rows x 16 tokens int32),
-// tmm1 / tmm3 the lo / hi A tiles (16 rows x 64 bytes), tmm2 the B tile
-// (16 x (16 tokens x 4 int8)).
+// Tiles for Q4_K: tmm0 / tmm4 the lo / hi sums of the first token tile and
+// tmm5 / tmm6 those of the second (16 rows x 16 tokens int32), tmm1 / tmm3 the
+// lo / hi A tiles (16 rows x 64 bytes), tmm2 / tmm7 the B tiles of the two
+// token tiles (16 x (16 tokens x 4 int8)). Two token tiles share each A tile
+// load: the loads, mostly from L2, are what bounds this loop.
 TileConfig MakeConfigQ4K() {
   TileConfig c;
-  for (int i = 0; i < 5; ++i) c.rows[i] = 16, c.colsb[i] = 64;
+  for (int i = 0; i < 8; ++i) c.rows[i] = 16, c.colsb[i] = 64;
   return c;
 }
 
-// Y for tokens [16 tt, 16 tt + 16) x rows [r0, r0 + 16).
+// Y for token tiles [tt, tt + kTT) x rows [r0, r0 + 16).
+template <int kTT>
 void TileQ4K(const MatmulArgs& a, const PanelQ4K& pn, const TokensQ4K& tok, int tt, int64_t r0) {
+  static_assert(kTT == 1 || kTT == 2);
   const int64_t nb = a.n_in / kQKK;
-  alignas(64) int32_t clo[16][16], chi[16][16];  // [row][token]
-  Lanes acc;
-  ZeroLanes(acc);
+  alignas(64) int32_t clo[kTT][16][16], chi[kTT][16][16];  // [tile][row][token]
+  Lanes acc[kTT];
+  for (int j = 0; j < kTT; ++j) ZeroLanes(acc[j]);
   // Raw pointers: the tile asm clobbers memory, so members would be re-read.
   const uint8_t* const plo = pn.lo.data();
   const uint8_t* const phi = pn.hi.data();
   const int8_t* const tcodes = tok.codes.data();
   for (int64_t b = 0; b < nb; ++b) {
-    const int8_t* bt = tcodes + (tt * nb + b) * 4 * 1024;
+    const int8_t* bt0 = tcodes + (tt * nb + b) * 4 * 1024;
+    const int8_t* bt1 = bt0 + nb * 4 * 1024;  // the next token tile (kTT == 2)
     __asm__ volatile("tilezero %%tmm0" ::);
     __asm__ volatile("tilezero %%tmm4" ::);
+    if constexpr (kTT == 2) {
+      __asm__ volatile("tilezero %%tmm5" ::);
+      __asm__ volatile("tilezero %%tmm6" ::);
+    }
     for (int p = 0; p < 4; ++p) {
-      HEARTH_TILE_LOAD(2, bt + p * 1024, 64);
       HEARTH_TILE_LOAD(1, plo + (b * 4 + p) * 1024, 64);
       HEARTH_TILE_LOAD(3, phi + (b * 4 + p) * 1024, 64);
+      HEARTH_TILE_LOAD(2, bt0 + p * 1024, 64);
       __asm__ volatile("tdpbusd %%tmm2, %%tmm1, %%tmm0" ::);
       __asm__ volatile("tdpbusd %%tmm2, %%tmm3, %%tmm4" ::);
+      if constexpr (kTT == 2) {
+        HEARTH_TILE_LOAD(7, bt1 + p * 1024, 64);
+        __asm__ volatile("tdpbusd %%tmm7, %%tmm1, %%tmm5" ::);
+        __asm__ volatile("tdpbusd %%tmm7, %%tmm3, %%tmm6" ::);
+      }
     }
-    HEARTH_TILE_STORE(0, clo, 64);
-    HEARTH_TILE_STORE(4, chi, 64);
-    const __m512 da = _mm512_loadu_ps(&tok.da[(tt * nb + b) * 16]);
-    const int32_t* ts = &tok.sums2[(tt * nb + b) * 4 * 16];
+    HEARTH_TILE_STORE(0, clo[0], 64);
+    HEARTH_TILE_STORE(4, chi[0], 64);
+    if constexpr (kTT == 2) {
+      HEARTH_TILE_STORE(5, clo[1], 64);
+      HEARTH_TILE_STORE(6, chi[1], 64);
+    }
     const int32_t* mn = &pn.mn2[b * 4 * 16];
     const int l = static_cast<int>(b & 3);
-    for (int n = 0; n < 16; ++n) {
-      const __m512i sv = _mm512_add_epi32(_mm512_load_si512(clo[n]),
-                                          _mm512_slli_epi32(_mm512_load_si512(chi[n]), 4));
-      __m512i mv = _mm512_setzero_si512();
-      for (int p = 0; p < 4; ++p)  // M: min pairs x sum pairs, exact in int32
-        mv = _mm512_dpwssd_epi32(mv, _mm512_set1_epi32(mn[p * 16 + n]),
-                                 _mm512_loadu_si512(ts + p * 16));
-      const __m512 dd = _mm512_mul_ps(_mm512_set1_ps(pn.d[b * 16 + n]), da);
-      acc[n][l] = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(sv), acc[n][l]);
-      const __m512 dm = _mm512_mul_ps(_mm512_set1_ps(pn.ndmin[b * 16 + n]), da);
-      acc[n][l] = _mm512_fmadd_ps(dm, _mm512_cvtepi32_ps(mv), acc[n][l]);
+    for (int j = 0; j < kTT; ++j) {
+      const __m512 da = _mm512_loadu_ps(&tok.da[((tt + j) * nb + b) * 16]);
+      const int32_t* ts = &tok.sums2[((tt + j) * nb + b) * 4 * 16];
+      for (int n = 0; n < 16; ++n) {
+        const __m512i sv = _mm512_add_epi32(_mm512_load_si512(clo[j][n]),
+                                            _mm512_slli_epi32(_mm512_load_si512(chi[j][n]), 4));
+        __m512i mv = _mm512_setzero_si512();
+        for (int p = 0; p < 4; ++p)  // M: min pairs x sum pairs, exact in int32
+          mv = _mm512_dpwssd_epi32(mv, _mm512_set1_epi32(mn[p * 16 + n]),
+                                   _mm512_loadu_si512(ts + p * 16));
+        const __m512 dd = _mm512_mul_ps(_mm512_set1_ps(pn.d[b * 16 + n]), da);
+        acc[j][n][l] = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(sv), acc[j][n][l]);
+        const __m512 dm = _mm512_mul_ps(_mm512_set1_ps(pn.ndmin[b * 16 + n]), da);
+        acc[j][n][l] = _mm512_fmadd_ps(dm, _mm512_cvtepi32_ps(mv), acc[j][n][l]);
+      }
     }
   }
-  StoreLanes(acc, a, tt, r0);
+  for (int j = 0; j < kTT; ++j) StoreLanes(acc[j], a, tt + j, r0);
 }
 
 // Q6_K: 16 weight rows: per super-block b and sub-block s (16 values), the
@@ -287,8 +307,14 @@ struct KindQ4K {
   using Tokens = TokensQ4K;
   static TileConfig Config() { return MakeConfigQ4K(); }
   static constexpr int64_t kTileBytesPerSuper = 4 * 1024;
-  static void Tile(const MatmulArgs& a, const Panel& p, const Tokens& t, int tt, int64_t r0) {
-    TileQ4K(a, p, t, tt, r0);
+  // Token tiles [tt, tt + n), n <= 2.
+  static void Tiles(const MatmulArgs& a, const Panel& p, const Tokens& t, int tt, int n,
+                    int64_t r0) {
+    if (n == 2) {
+      TileQ4K<2>(a, p, t, tt, r0);
+    } else {
+      TileQ4K<1>(a, p, t, tt, r0);
+    }
   }
 };
 struct KindQ6K {
@@ -296,8 +322,9 @@ struct KindQ6K {
   using Tokens = TokensQ6K;
   static TileConfig Config() { return MakeConfig(16); }
   static constexpr int64_t kTileBytesPerSuper = 16 * 256;
-  static void Tile(const MatmulArgs& a, const Panel& p, const Tokens& t, int tt, int64_t r0) {
-    TileQ6K(a, p, t, tt, r0);
+  static void Tiles(const MatmulArgs& a, const Panel& p, const Tokens& t, int tt, int n,
+                    int64_t r0) {
+    for (int j = 0; j < n; ++j) TileQ6K(a, p, t, tt + j, r0);
   }
 };
 
@@ -322,7 +349,9 @@ void Run(const MatmulArgs& a) {
     const int tb_end = std::min(n_tiles, tb + tiles_per_block);
     for (int64_t r0 = a.row_begin; r0 < a.row_begin + full_rows; r0 += 16) {
       panel.Fill(a.w + r0 * a.row_bytes, a.row_bytes, nb);
-      for (int tt = tb; tt < tb_end; ++tt) Kind::Tile(a, panel, tok, tt, r0);
+      for (int tt = tb; tt < tb_end; tt += 2) {
+        Kind::Tiles(a, panel, tok, tt, std::min(2, tb_end - tt), r0);
+      }
     }
   }
   ReleaseTiles();
