@@ -99,9 +99,11 @@ TEST(MatmulAmx, BitIdenticalToVnni) {
   const Case cases[] = {{32 * 16, 16, 16, 0},  {32 * 37, 37, 33, 0}, {32 * 48, 64, 48, 5},
                         {32 * 16, 48, 17, 16}, {32 * 21, 16, 64, 0}, {32 * 15, 32, 32, 0},
                         {32 * 64, 35, 40, 3}};
-  const Case k_cases[] = {
-      {256 * 1, 16, 16, 0}, {256 * 5, 37, 33, 0}, {256 * 8, 48, 40, 5}, {256 * 3, 32, 17, 16},
-      {256 * 2, 32, 50, 0}};
+  const Case k_cases[] = {{256 * 1, 16, 16, 0},
+                          {256 * 5, 37, 33, 0},
+                          {256 * 8, 48, 40, 5},
+                          {256 * 3, 32, 17, 16},
+                          {256 * 2, 32, 50, 0}};
   std::mt19937 rng(1234);
   for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
     const bool k = type == GgmlType::kQ4_K || type == GgmlType::kQ6_K;
