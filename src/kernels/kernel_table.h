@@ -61,6 +61,21 @@ inline WholeTiles RunOutsideWholeTiles(const MatmulArgs& a, int tok_unit, int64_
   return {full_tok, full_rows};
 }
 
+// The order in which a call visits its rows: the range is cut into
+// kRowStreams equal parts, visited in turn one row at a time, so that memory
+// sees several sequential streams at once (each with its own hardware
+// prefetch; one stream per core leaves DRAM bandwidth unused in decode).
+// Rows left over by the cut come last, in order. Rows are independent, so the
+// order never changes a result. The float kernels read so little per byte that
+// one stream per core already saturates; they use a single stream.
+constexpr int64_t kRowStreams = 4;
+template <int64_t kStreams = kRowStreams>
+inline int64_t StreamRow(int64_t begin, int64_t end, int64_t i) {
+  const int64_t part = (end - begin) / kStreams;
+  if (i >= part * kStreams) return begin + i;
+  return begin + (i % kStreams) * part + i / kStreams;
+}
+
 // Runs Kernel::Row<T>(w_row, x_rows[T], n_in, out[T]) over every row of `a` and
 // every group of up to 4 tokens. Row<T> must compute each token's result with
 // the same instruction sequence whatever T is (so batching never changes bits).
@@ -68,13 +83,14 @@ inline WholeTiles RunOutsideWholeTiles(const MatmulArgs& a, int tok_unit, int64_
 // all of this call's weight rows pass over them: a prefill of hundreds of
 // tokens would otherwise stream every activation row from L3 for every weight
 // row. The block size changes only the loop order, never a result.
-template <class Kernel>
+template <class Kernel, int64_t kStreams = kRowStreams>
 void DriveRows(const MatmulArgs& a) {
   int64_t block = (int64_t{256} << 10) / (a.x_stride > 0 ? a.x_stride : 1) / 4 * 4;
   if (block < 4) block = 4;
   for (int tb = 0; tb < a.n_tok; tb += static_cast<int>(block)) {
     const int tb_end = a.n_tok - tb < block ? a.n_tok : tb + static_cast<int>(block);
-    for (int64_t r = a.row_begin; r < a.row_end; ++r) {
+    for (int64_t k = 0; k < a.row_end - a.row_begin; ++k) {
+      const int64_t r = StreamRow<kStreams>(a.row_begin, a.row_end, k);
       const uint8_t* w = a.w + r * a.row_bytes;
       int t = tb;
       const uint8_t* x[4];

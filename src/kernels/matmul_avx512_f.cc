@@ -198,10 +198,10 @@ inline void Tile(const float* w, const float* x, int64_t n, bool first, float* s
 template <class W>
 void Run(const MatmulArgs& a) {
   if (a.n_in % 16 != 0) {
-    DriveRows<KernelF<W>>(a);
+    DriveRows<KernelF<W>, 1>(a);
     return;
   }
-  const WholeTiles whole = RunOutsideWholeTiles(a, kT, kR, &DriveRows<KernelF<W>>);
+  const WholeTiles whole = RunOutsideWholeTiles(a, kT, kR, &DriveRows<KernelF<W>, 1>);
   if (whole.n_tok == 0) return;
   const Chunks ch{a.n_in / 16};
   const int64_t n_kb = (ch.n + kKc - 1) / kKc;

@@ -79,7 +79,7 @@ struct KernelF {
 
 template <class W>
 void Run(const MatmulArgs& a) {
-  DriveRows<KernelF<W>>(a);
+  DriveRows<KernelF<W>, 1>(a);
 }
 
 }  // namespace

@@ -241,7 +241,8 @@ void Run(const MatmulArgs& a) {
       static_cast<int>(std::max<int64_t>(4, (int64_t{256} << 10) / per_block_bytes / 4 * 4));
   for (int tb = 0; tb < a.n_tok; tb += tok_block) {
     const int tb_end = a.n_tok - tb < tok_block ? a.n_tok : tb + tok_block;
-    for (int64_t r = a.row_begin; r < a.row_end; ++r) {
+    for (int64_t k = 0; k < a.row_end - a.row_begin; ++k) {
+      const int64_t r = StreamRow(a.row_begin, a.row_end, k);
       const uint8_t* w = a.w + r * a.row_bytes;
       for (int t = tb; t < tb_end; t += 4) {
         const int n = tb_end - t < 4 ? tb_end - t : 4;

@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
 #include "kernels/matmul_test_util.h"
 
@@ -118,6 +119,26 @@ TEST(MatmulIsa, SupportsExactlyTheEngineTypes) {
     EXPECT_TRUE(MatmulSupports(t)) << testing::TypeName(t);
   EXPECT_FALSE(MatmulSupports(GgmlType::kQ2_K));
   EXPECT_FALSE(MatmulSupports(GgmlType::kIQ4_NL));
+}
+
+// The row visiting order is a permutation of the range, and its first rows
+// are taken from kRowStreams different parts of it.
+TEST(MatmulRowOrder, StreamRowVisitsEveryRowOnce) {
+  for (int64_t begin : {0, 3, 1000}) {
+    for (int64_t n : {0, 1, 3, 4, 5, 17, 64, 1023}) {
+      std::vector<int> seen(static_cast<size_t>(n), 0);
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t r = StreamRow(begin, begin + n, i);
+        ASSERT_GE(r, begin);
+        ASSERT_LT(r, begin + n);
+        ++seen[static_cast<size_t>(r - begin)];
+        EXPECT_EQ(StreamRow<1>(begin, begin + n, i), begin + i);
+      }
+      for (int64_t i = 0; i < n; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], 1) << "n=" << n;
+    }
+  }
+  EXPECT_EQ(StreamRow(0, 64, 1), 16);  // the second row comes from the second part
+  EXPECT_EQ(StreamRow(0, 64, 4), 1);
 }
 
 }  // namespace
