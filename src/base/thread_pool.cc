@@ -1,5 +1,9 @@
 #include "base/thread_pool.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -18,9 +22,24 @@ inline void CpuRelax() {
 // Spins this many rounds for a new job before sleeping (~tens of microseconds).
 constexpr int kSpinRounds = 20000;
 
+// Balanced jobs: chunks shorter than this are too noisy to time; each new
+// measurement moves the speed estimate by this fraction; a thread's share
+// stays within these factors of an equal split.
+constexpr double kMinTimedSeconds = 50e-6;
+constexpr double kSpeedSmoothing = 0.2;
+constexpr double kMinShare = 0.5, kMaxShare = 1.5;
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
+ThreadPool::ThreadPool(int n_threads)
+    : n_threads_(n_threads < 1 ? 1 : n_threads),
+      bounds_(n_threads_ + 1),
+      busy_(n_threads_),
+      speed_(n_threads_, 1.0 / n_threads_) {
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
 }
 
@@ -45,10 +64,10 @@ void ThreadPool::WorkerLoop(int index) {
     }
     seen = gen;
     if (stop_.load(std::memory_order_acquire)) return;
-    const int64_t n = job_n_;
-    const int64_t begin = n * index / n_threads_;
-    const int64_t end = n * (index + 1) / n_threads_;
+    const int64_t begin = bounds_[index], end = bounds_[index + 1];
+    const double t0 = timed_ ? Now() : 0.0;
     if (begin < end) (*job_)(begin, end, index);
+    if (timed_) busy_[index] = Now() - t0;
     pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
@@ -59,13 +78,58 @@ void ThreadPool::ParallelFor(int64_t n, const Fn& fn) {
     fn(0, n, 0);
     return;
   }
+  for (int t = 0; t <= n_threads_; ++t) bounds_[t] = n * t / n_threads_;
+  timed_ = false;
+  Run(fn);
+}
+
+void ThreadPool::ParallelForBalanced(int64_t n, int64_t grain, const Fn& fn) {
+  if (n <= 0) return;
+  if (n_threads_ == 1) {
+    fn(0, n, 0);
+    return;
+  }
+  if (grain < 1) grain = 1;
+  double cum = 0.0;
+  bounds_[0] = 0;
+  for (int t = 1; t < n_threads_; ++t) {
+    cum += speed_[t - 1];
+    const int64_t b = std::llround(static_cast<double>(n) * cum / static_cast<double>(grain));
+    bounds_[t] = std::clamp<int64_t>(b * grain, bounds_[t - 1], n);
+  }
+  bounds_[n_threads_] = n;
+  timed_ = true;
+  Run(fn);
+  UpdateSpeeds();
+}
+
+void ThreadPool::UpdateSpeeds() {
+  std::vector<double> rate(static_cast<size_t>(n_threads_));
+  double sum = 0.0;
+  for (int t = 0; t < n_threads_; ++t) {
+    const int64_t items = bounds_[t + 1] - bounds_[t];
+    if (items == 0 || busy_[t] < kMinTimedSeconds) return;  // too short to tell
+    rate[t] = static_cast<double>(items) / busy_[t];
+    sum += rate[t];
+  }
+  double total = 0.0;
+  const double equal = 1.0 / n_threads_;
+  for (int t = 0; t < n_threads_; ++t) {
+    const double s = (1.0 - kSpeedSmoothing) * speed_[t] + kSpeedSmoothing * rate[t] / sum;
+    speed_[t] = std::clamp(s, kMinShare * equal, kMaxShare * equal);
+    total += speed_[t];
+  }
+  for (int t = 0; t < n_threads_; ++t) speed_[t] /= total;
+}
+
+void ThreadPool::Run(const Fn& fn) {
   job_ = &fn;
-  job_n_ = n;
   pending_.store(n_threads_ - 1, std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   generation_.notify_all();
-  const int64_t end0 = n / n_threads_;
-  if (end0 > 0) fn(0, end0, 0);
+  const double t0 = timed_ ? Now() : 0.0;
+  if (bounds_[0] < bounds_[1]) fn(bounds_[0], bounds_[1], 0);
+  if (timed_) busy_[0] = Now() - t0;
   // Spin, then yield: when the machine is oversubscribed a worker may be waiting
   // for this very core.
   for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {

@@ -33,13 +33,28 @@ class ThreadPool {
   using Fn = std::function<void(int64_t begin, int64_t end, int thread)>;
   void ParallelFor(int64_t n, const Fn& fn);
 
+  // Like ParallelFor, but the chunk boundaries are multiples of `grain` (the
+  // last chunk takes the rest) and follow each thread's measured speed on
+  // earlier balanced calls: a thread that runs slower gets a smaller chunk.
+  // Chunks stay contiguous and in thread order. As for ParallelFor, results
+  // must not depend on the partition.
+  void ParallelForBalanced(int64_t n, int64_t grain, const Fn& fn);
+
  private:
   void WorkerLoop(int index);
+  void Run(const Fn& fn);
+  void UpdateSpeeds();
 
   int n_threads_;
   std::vector<std::thread> workers_;
   const Fn* job_ = nullptr;
-  int64_t job_n_ = 0;
+  // Chunk t of the current job is [bounds_[t], bounds_[t + 1]).
+  std::vector<int64_t> bounds_;
+  // Seconds each thread spent on its chunk of the current job (balanced jobs).
+  std::vector<double> busy_;
+  bool timed_ = false;
+  // Relative speed of each thread (items per second, normalized to sum 1).
+  std::vector<double> speed_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};

@@ -100,10 +100,19 @@ void Forward::MatMul(const Matrix& w, const float* x, int64_t x_stride, int n, f
       }
     });
   }
-  pool_->ParallelFor(w.n_out, [&](int64_t b, int64_t e, int) {
+  const ThreadPool::Fn rows = [&](int64_t b, int64_t e, int) {
     kernels::MatmulArgs a{w.type, w.data, w.row_bytes, w.n_in, xq, row, n, y, y_stride, b, e};
     kernels::Matmul(a, isa_);
-  });
+  };
+  // Batches: row ranges in multiples of 16 (whole AMX tiles) sized by each
+  // thread's measured speed, since a systematically slower thread otherwise
+  // leaves the other waiting; decode keeps equal halves (its imbalance is
+  // noise, not a trend). The split never changes a result.
+  if (n > 1) {
+    pool_->ParallelForBalanced(w.n_out, 16, rows);
+  } else {
+    pool_->ParallelFor(w.n_out, rows);
+  }
 }
 
 void Forward::Attention(int layer, std::span<const BatchRow> rows) {

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <numeric>
 #include <vector>
 
@@ -27,6 +29,52 @@ TEST(ThreadPoolTest, CoversEveryIndexOnceWithStaticChunks) {
       }
     }
   }
+}
+
+TEST(ThreadPoolTest, BalancedCoversEveryIndexOnceInGrainedChunks) {
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {0, 1, 15, 16, 100, 1001}) {
+      std::vector<int> hits(static_cast<size_t>(n), 0);
+      std::vector<int> owner(static_cast<size_t>(n), -1);
+      pool.ParallelForBalanced(n, 16, [&](int64_t b, int64_t e, int t) {
+        EXPECT_TRUE(b % 16 == 0) << b;
+        EXPECT_TRUE(e % 16 == 0 || e == n) << e;
+        for (int64_t i = b; i < e; ++i) ++hits[i], owner[i] = t;
+      });
+      for (int64_t i = 0; i < n; ++i) {
+        ASSERT_EQ(hits[i], 1) << "threads " << threads << " n " << n << " i " << i;
+        if (i > 0) {
+          EXPECT_GE(owner[i], owner[i - 1]) << "chunks in thread order";
+        }
+      }
+    }
+  }
+}
+
+// A thread that is slower per item gets fewer items on later calls (the
+// smallest share seen, which a preempted caller cannot hide), and never less
+// than half an equal share.
+TEST(ThreadPoolTest, BalancedGivesTheSlowerThreadLess) {
+  ThreadPool pool(2);
+  int64_t first = 0, fewest = 1600, least_ever = 1600;
+  for (int call = 0; call < 40; ++call) {
+    int64_t worker_items = 0;
+    pool.ParallelForBalanced(1600, 16, [&](int64_t b, int64_t e, int t) {
+      // Thread 1 spends three times as long per item (busy waiting, ~0.5 ms).
+      const auto per_item = std::chrono::nanoseconds(t == 1 ? 900 : 300);
+      const auto until = std::chrono::steady_clock::now() + (e - b) * per_item;
+      while (std::chrono::steady_clock::now() < until) {
+      }
+      if (t == 1) worker_items = e - b;
+    });
+    if (call == 0) first = worker_items;
+    if (call >= 5) fewest = std::min(fewest, worker_items);
+    least_ever = std::min(least_ever, worker_items);
+  }
+  EXPECT_EQ(first, 800);   // no measurements yet: an equal split
+  EXPECT_LT(fewest, 700);  // converges towards a quarter of 1600
+  EXPECT_GE(least_ever, 400);
 }
 
 TEST(ThreadPoolTest, ManySmallJobsInARow) {
