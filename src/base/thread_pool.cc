@@ -104,18 +104,19 @@ void ThreadPool::ParallelForBalanced(int64_t n, int64_t grain, const Fn& fn) {
 }
 
 void ThreadPool::UpdateSpeeds() {
-  std::vector<double> rate(static_cast<size_t>(n_threads_));
+  for (int t = 0; t < n_threads_; ++t) {
+    if (bounds_[t + 1] == bounds_[t] || busy_[t] < kMinTimedSeconds) return;  // too short to tell
+  }
+  // busy_ becomes each thread's rate (items per second).
   double sum = 0.0;
   for (int t = 0; t < n_threads_; ++t) {
-    const int64_t items = bounds_[t + 1] - bounds_[t];
-    if (items == 0 || busy_[t] < kMinTimedSeconds) return;  // too short to tell
-    rate[t] = static_cast<double>(items) / busy_[t];
-    sum += rate[t];
+    busy_[t] = static_cast<double>(bounds_[t + 1] - bounds_[t]) / busy_[t];
+    sum += busy_[t];
   }
   double total = 0.0;
   const double equal = 1.0 / n_threads_;
   for (int t = 0; t < n_threads_; ++t) {
-    const double s = (1.0 - kSpeedSmoothing) * speed_[t] + kSpeedSmoothing * rate[t] / sum;
+    const double s = (1.0 - kSpeedSmoothing) * speed_[t] + kSpeedSmoothing * busy_[t] / sum;
     speed_[t] = std::clamp(s, kMinShare * equal, kMaxShare * equal);
     total += speed_[t];
   }

@@ -99,10 +99,6 @@ struct Chunks {
   int64_t Count(int64_t b, int p) const { return p == 0 ? (Len(b) + 1) / 2 : Len(b) / 2; }
   // First chunk slot (in u x 16-float units) of parity p in block b.
   int64_t Start(int64_t b, int p) const { return kKc * b + (p == 1 ? Count(b, 0) : 0); }
-  int64_t Slot(int64_t c) const {
-    const int64_t b = c / kKc, i = c % kKc;
-    return Start(b, static_cast<int>(i % 2)) + i / 2;
-  }
 };
 
 // Writes unit `u` (of n_units) of a packed operand from its chunks, read by
