@@ -39,10 +39,12 @@ inline __m512i RepeatIdx(int first, int width) {
   return _mm512_load_si512(idx);
 }
 
-// Software prefetch distance into L2 (bytes ahead; rows are contiguous, so
-// it runs on into the next row), far enough to cover DRAM latency and to
-// cross 4 KiB pages ahead of the hardware prefetchers.
-constexpr int64_t kPrefetchAhead = 4096;
+// Software prefetch distance (bytes ahead; rows are contiguous, so it runs on
+// into the next row), far enough to cover DRAM latency and to cross 4 KiB
+// pages ahead of the hardware prefetchers. Into L1 (T0): in decode, 2 KiB
+// ahead into L1 streamed 5-10% faster than 4 KiB ahead into L2 (1.5-3 KiB
+// within noise; 1 KiB into L1 or anything into L2 slower).
+constexpr int64_t kPrefetchAhead = 2048;
 
 struct KernelQ4K {
   template <int T>
@@ -57,7 +59,7 @@ struct KernelQ4K {
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* p = w_row + b * sizeof(BlockQ4_K);
       for (size_t o = 0; o < sizeof(BlockQ4_K); o += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T1);
+        _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T0);
       }
       uint64_t sc8, m8;
       ScalesMinsK4(p + offsetof(BlockQ4_K, scales), &sc8, &m8);
@@ -120,7 +122,7 @@ struct KernelQ6K {
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* p = w_row + b * sizeof(BlockQ6_K);
       for (size_t o = 0; o < sizeof(BlockQ6_K); o += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T1);
+        _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T0);
       }
       const float d = F16At(p + offsetof(BlockQ6_K, d));
       const __m128i sc8 =

@@ -97,10 +97,11 @@ inline __m512i ReduceGroup(const __m512i v[4]) {
   return _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
 }
 
-// Software prefetch distance (bytes ahead of the group being read) into L2;
-// far enough to cover DRAM latency at full bandwidth, and across 4 KiB pages
-// (which the hardware prefetchers do not cross).
-constexpr int64_t kPrefetchAhead = 4096;
+// Software prefetch distance (bytes ahead of the group being read), far
+// enough to cover DRAM latency at full bandwidth, and across 4 KiB pages
+// (which the hardware prefetchers do not cross). Into L1 (T0): in decode,
+// 2 KiB ahead into L1 streamed 5-10% faster than 4 KiB ahead into L2.
+constexpr int64_t kPrefetchAhead = 2048;
 
 template <class Dec>
 struct KernelVnni {
@@ -178,7 +179,7 @@ struct KernelVnni {
     for (int64_t g = 0; g < ng; ++g) {
       const uint8_t* p = w_row + g * kGroupBytes;
       for (int64_t o = 0; o < kGroupBytes; o += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T1);
+        _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T0);
       }
       __m512i lo[4], hi[4];
       for (int m = 0; m < 4; ++m) Dec::Quad(p + 4 * m * kBytes, &lo[m], &hi[m]);

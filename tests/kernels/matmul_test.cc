@@ -122,23 +122,30 @@ TEST(MatmulIsa, SupportsExactlyTheEngineTypes) {
 }
 
 // The row visiting order is a permutation of the range, and its first rows
-// are taken from kRowStreams different parts of it.
+// are taken from kStreams different parts of it (for the default and others).
 TEST(MatmulRowOrder, StreamRowVisitsEveryRowOnce) {
   for (int64_t begin : {0, 3, 1000}) {
     for (int64_t n : {0, 1, 3, 4, 5, 17, 64, 1023}) {
       std::vector<int> seen(static_cast<size_t>(n), 0);
       for (int64_t i = 0; i < n; ++i) {
-        const int64_t r = StreamRow(begin, begin + n, i);
+        const int64_t r = StreamRow<4>(begin, begin + n, i);
         ASSERT_GE(r, begin);
         ASSERT_LT(r, begin + n);
         ++seen[static_cast<size_t>(r - begin)];
         EXPECT_EQ(StreamRow<1>(begin, begin + n, i), begin + i);
       }
       for (int64_t i = 0; i < n; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], 1) << "n=" << n;
+      std::vector<int> seen2(static_cast<size_t>(n), 0);
+      for (int64_t i = 0; i < n; ++i) ++seen2[static_cast<size_t>(StreamRow<2>(begin, begin + n, i) - begin)];
+      for (int64_t i = 0; i < n; ++i) EXPECT_EQ(seen2[static_cast<size_t>(i)], 1) << "n=" << n;
     }
   }
-  EXPECT_EQ(StreamRow(0, 64, 1), 16);  // the second row comes from the second part
-  EXPECT_EQ(StreamRow(0, 64, 4), 1);
+  EXPECT_EQ(StreamRow<4>(0, 64, 1), 16);  // the second row comes from the second part
+  EXPECT_EQ(StreamRow<4>(0, 64, 4), 1);
+  EXPECT_EQ(StreamRow<2>(0, 64, 1), 32);
+  EXPECT_EQ(StreamRow<2>(0, 64, 2), 1);
+  EXPECT_EQ(StreamRow<2>(0, 65, 64), 64);  // the row left over by the cut comes last
+  EXPECT_GE(kRowStreams, 1);
 }
 
 }  // namespace
