@@ -46,60 +46,129 @@ inline __m512i RepeatIdx(int first, int width) {
 // within noise; 1 KiB into L1 or anything into L2 slower).
 constexpr int64_t kPrefetchAhead = 2048;
 
+// Q4_K, per super-block (144 bytes) and token: the codes come from two
+// broadcast 32-byte loads per 128 values, the high nibbles shifted in the upper
+// half (no cross-lane shuffles); the scale vectors from one vpermd each. The
+// float steps run for 4 super-blocks at once, lane j of a 4-float vector being
+// l[j] of KAccumulator: the exact S_b and M_b of the 4 are reduced together
+// (one transposed reduction instead of 4 horizontal ones), then the same
+// fma(d * da, S, l) and fma(-dmin * da, M, l) per lane, so the same bits.
+// The shuffle port was the bound (about 30 cycles per super-block).
 struct KernelQ4K {
+  // Exact int32 results of one super-block for one token: lanes of sumi add up
+  // to S_b, lanes of mv to M_b.
+  struct Sums {
+    __m512i sumi;
+    __m256i mv;
+  };
+
+  // 16-lane partial sums of 4 super-blocks -> the 4 exact totals (lane j = v[j]).
+  static inline __m128i Reduce4(const __m512i v[4]) {
+    const __m512i t0 =
+        _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
+    const __m512i t1 =
+        _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
+    // Lanes 4c + j: part c of super-block j.
+    const __m512i u =
+        _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+    const __m256i y = _mm256_add_epi32(_mm512_castsi512_si256(u), _mm512_extracti64x4_epi64(u, 1));
+    return _mm_add_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
+  }
+  // 8-lane partial sums of 4 super-blocks -> the 4 exact totals.
+  static inline __m128i Reduce4(const __m256i v[4]) {
+    const __m256i t0 =
+        _mm256_add_epi32(_mm256_unpacklo_epi32(v[0], v[1]), _mm256_unpackhi_epi32(v[0], v[1]));
+    const __m256i t1 =
+        _mm256_add_epi32(_mm256_unpacklo_epi32(v[2], v[3]), _mm256_unpackhi_epi32(v[2], v[3]));
+    const __m256i u =
+        _mm256_add_epi32(_mm256_unpacklo_epi64(t0, t1), _mm256_unpackhi_epi64(t0, t1));
+    return _mm_add_epi32(_mm256_castsi256_si128(u), _mm256_extracti128_si256(u, 1));
+  }
+
+  template <int T>
+  static inline void Block(const uint8_t* p, const Act256View* xv, int64_t b, const __m512i* sidx,
+                           Sums* out) {
+    for (size_t o = 0; o < sizeof(BlockQ4_K); o += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T0);
+    }
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    uint64_t sc8, m8;
+    ScalesMinsK4(p + offsetof(BlockQ4_K, scales), &sc8, &m8);
+    // Lane j: scale j in both int16 halves.
+    const __m256i sc32 = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<int64_t>(sc8)));
+    const __m512i sc2 = _mm512_castsi256_si512(_mm256_or_si256(sc32, _mm256_slli_epi32(sc32, 16)));
+    __m512i v[4];  // codes of elements 64i .. 64i+63: low nibbles, then high
+    for (int i = 0; i < 4; ++i) {
+      const __m512i z = _mm512_broadcast_i64x4(_mm256_loadu_si256(
+          reinterpret_cast<const __m256i*>(p + offsetof(BlockQ4_K, qs) + 32 * i)));
+      v[i] = _mm512_and_si512(_mm512_mask_srli_epi16(z, 0xFFFF0000u, z, 4), low4);
+    }
+    __m512i scv[4];  // 16 x sc[2i], 16 x sc[2i+1] (int16)
+    for (int i = 0; i < 4; ++i) scv[i] = _mm512_permutexvar_epi32(sidx[i], sc2);
+    const __m128i mm = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(m8)));
+    const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(mm, mm), _mm_unpacklo_epi16(mm, mm));
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) {
+      const int8_t* a = xv[t].q + b * kQKK;
+      __m512i sumi = _mm512_setzero_si512();
+      for (int i = 0; i < 4; ++i) {
+        const __m512i pr = _mm512_maddubs_epi16(v[i], _mm512_loadu_si512(a + 64 * i));
+        sumi = _mm512_dpwssd_epi32(sumi, pr, scv[i]);
+      }
+      out[t].sumi = sumi;
+      out[t].mv = _mm256_madd_epi16(LoadBsums(xv[t], b), mins);
+    }
+  }
+
   template <int T>
   static void Row(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, float* out) {
     const int64_t nb = n_in / kQKK;
     Act256View xv[T];
     for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
-    KAccumulator acc[T];
-    const __m512i low4 = _mm512_set1_epi8(0x0F);
-    __m512i sidx[4];  // scale vector i: 16 x sc[2i], 16 x sc[2i+1]
-    for (int i = 0; i < 4; ++i) sidx[i] = RepeatIdx(2 * i, 16);
-    for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* p = w_row + b * sizeof(BlockQ4_K);
-      for (size_t o = 0; o < sizeof(BlockQ4_K); o += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T0);
+    __m512i sidx[4];  // scale vector i: 8 x lane 2i, 8 x lane 2i+1 (int32)
+    for (int i = 0; i < 4; ++i) {
+      sidx[i] = _mm512_inserti64x4(_mm512_set1_epi32(2 * i), _mm256_set1_epi32(2 * i + 1), 1);
+    }
+    __m128 acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm_setzero_ps();
+    int64_t b = 0;
+    for (; b + 4 <= nb; b += 4) {
+      Sums s[4][T];
+      alignas(16) float dd[4], dm[4];
+      for (int j = 0; j < 4; ++j) {
+        const uint8_t* p = w_row + (b + j) * sizeof(BlockQ4_K);
+        Block<T>(p, xv, b + j, sidx, s[j]);
+        dd[j] = F16At(p + offsetof(BlockQ4_K, d));
+        dm[j] = -F16At(p + offsetof(BlockQ4_K, dmin));
       }
-      uint64_t sc8, m8;
-      ScalesMinsK4(p + offsetof(BlockQ4_K, scales), &sc8, &m8);
-      const float d = F16At(p + offsetof(BlockQ4_K, d));
-      const float dmin = F16At(p + offsetof(BlockQ4_K, dmin));
-      const __m512i sc16 = _mm512_cvtepu8_epi16(
-          _mm256_castsi128_si256(_mm_cvtsi64_si128(static_cast<int64_t>(sc8))));
-      __m512i v[4];  // codes of elements 64i .. 64i+63
-      for (int h = 0; h < 2; ++h) {
-        const __m512i z = _mm512_loadu_si512(p + offsetof(BlockQ4_K, qs) + 64 * h);
-        const __m512i lo = _mm512_and_si512(z, low4);
-        const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), low4);
-        v[2 * h] = _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(1, 0, 1, 0));
-        v[2 * h + 1] = _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(3, 2, 3, 2));
-      }
-      __m512i scv[4];
-      for (int i = 0; i < 4; ++i) scv[i] = _mm512_permutexvar_epi16(sidx[i], sc16);
-      const __m128i mm = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(m8)));
-      const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(mm, mm), _mm_unpacklo_epi16(mm, mm));
-#pragma GCC unroll 4
+      const __m128 d4 = _mm_load_ps(dd), ndmin4 = _mm_load_ps(dm);
       for (int t = 0; t < T; ++t) {
-        const int8_t* a = xv[t].q + b * kQKK;
-        __m512i sumi = _mm512_setzero_si512();
-        for (int i = 0; i < 4; ++i) {
-          const __m512i pr = _mm512_maddubs_epi16(v[i], _mm512_loadu_si512(a + 64 * i));
-          sumi = _mm512_dpwssd_epi32(sumi, pr, scv[i]);
-        }
-        const float da = xv[t].Scale(b);
-        const __m256i mv = _mm256_madd_epi16(LoadBsums(xv[t], b), mins);
-        // S_b and M_b reduced together: [S, M, S, M] (exact int32 sums).
-        const __m256i s256 =
-            _mm256_add_epi32(_mm512_castsi512_si256(sumi), _mm512_extracti64x4_epi64(sumi, 1));
-        const __m256i h = _mm256_hadd_epi32(s256, mv);
-        const __m128i x4 = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-        const __m128i sm = _mm_hadd_epi32(x4, x4);
-        acc[t].Add(b, d, da, _mm_cvtsi128_si32(sm));
-        acc[t].Add(b, -dmin, da, _mm_extract_epi32(sm, 1));
+        const __m512i si[4] = {s[0][t].sumi, s[1][t].sumi, s[2][t].sumi, s[3][t].sumi};
+        const __m256i mi[4] = {s[0][t].mv, s[1][t].mv, s[2][t].mv, s[3][t].mv};
+        const __m128 da = _mm_loadu_ps(reinterpret_cast<const float*>(xv[t].d) + b);
+        acc[t] = _mm_fmadd_ps(_mm_mul_ps(d4, da), _mm_cvtepi32_ps(Reduce4(si)), acc[t]);
+        acc[t] = _mm_fmadd_ps(_mm_mul_ps(ndmin4, da), _mm_cvtepi32_ps(Reduce4(mi)), acc[t]);
       }
     }
-    for (int t = 0; t < T; ++t) out[t] = acc[t].Result();
+    KAccumulator kacc[T];
+    for (int t = 0; t < T; ++t) _mm_storeu_ps(kacc[t].l, acc[t]);
+    for (; b < nb; ++b) {  // the last nb % 4 super-blocks, one at a time
+      const uint8_t* p = w_row + b * sizeof(BlockQ4_K);
+      Sums s[T];
+      Block<T>(p, xv, b, sidx, s);
+      const float d = F16At(p + offsetof(BlockQ4_K, d));
+      const float dmin = F16At(p + offsetof(BlockQ4_K, dmin));
+      for (int t = 0; t < T; ++t) {
+        const __m512i si[4] = {s[t].sumi, _mm512_setzero_si512(), _mm512_setzero_si512(),
+                               _mm512_setzero_si512()};
+        const __m256i mi[4] = {s[t].mv, _mm256_setzero_si256(), _mm256_setzero_si256(),
+                               _mm256_setzero_si256()};
+        const float da = xv[t].Scale(b);
+        kacc[t].Add(b, d, da, _mm_cvtsi128_si32(Reduce4(si)));
+        kacc[t].Add(b, -dmin, da, _mm_cvtsi128_si32(Reduce4(mi)));
+      }
+    }
+    for (int t = 0; t < T; ++t) out[t] = kacc[t].Result();
   }
 };
 
