@@ -105,8 +105,9 @@ struct KernelQ4K {
     }
     __m512i scv[4];  // 16 x sc[2i], 16 x sc[2i+1] (int16)
     for (int i = 0; i < 4; ++i) scv[i] = _mm512_permutexvar_epi32(sidx[i], sc2);
-    const __m128i mm = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(m8)));
-    const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(mm, mm), _mm_unpacklo_epi16(mm, mm));
+    // Lane j: min j in both int16 halves (the pairs of 16-value activation sums).
+    const __m256i m32 = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<int64_t>(m8)));
+    const __m256i mins = _mm256_or_si256(m32, _mm256_slli_epi32(m32, 16));
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) {
       const int8_t* a = xv[t].q + b * kQKK;
@@ -134,14 +135,21 @@ struct KernelQ4K {
     int64_t b = 0;
     for (; b + 4 <= nb; b += 4) {
       Sums s[4][T];
-      alignas(16) float dd[4], dm[4];
       for (int j = 0; j < 4; ++j) {
-        const uint8_t* p = w_row + (b + j) * sizeof(BlockQ4_K);
-        Block<T>(p, xv, b + j, sidx, s[j]);
-        dd[j] = F16At(p + offsetof(BlockQ4_K, d));
-        dm[j] = -F16At(p + offsetof(BlockQ4_K, dmin));
+        Block<T>(w_row + (b + j) * sizeof(BlockQ4_K), xv, b + j, sidx, s[j]);
       }
-      const __m128 d4 = _mm_load_ps(dd), ndmin4 = _mm_load_ps(dm);
+      // Dword j: F16 d | dmin << 16 of super-block b + j; then d0..d3, dmin0..dmin3.
+      static_assert(offsetof(BlockQ4_K, d) == 0 && offsetof(BlockQ4_K, dmin) == 2);
+      const uint8_t* p0 = w_row + b * sizeof(BlockQ4_K);
+      __m128i dm = _mm_loadu_si32(p0);
+      for (int j = 1; j < 4; ++j) {
+        dm = _mm_mask_broadcastd_epi32(dm, static_cast<__mmask8>(1u << j),
+                                       _mm_loadu_si32(p0 + j * sizeof(BlockQ4_K)));
+      }
+      dm = _mm_shuffle_epi8(dm, _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15));
+      const __m256 dd = _mm256_cvtph_ps(dm);
+      const __m128 d4 = _mm256_castps256_ps128(dd);
+      const __m128 ndmin4 = _mm_xor_ps(_mm256_extractf128_ps(dd, 1), _mm_set1_ps(-0.0f));
       for (int t = 0; t < T; ++t) {
         const __m512i si[4] = {s[0][t].sumi, s[1][t].sumi, s[2][t].sumi, s[3][t].sumi};
         const __m256i mi[4] = {s[0][t].mv, s[1][t].mv, s[2][t].mv, s[3][t].mv};
