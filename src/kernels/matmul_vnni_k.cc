@@ -180,13 +180,16 @@ struct KernelQ4K {
   }
 };
 
+// Q6_K, per super-block (210 bytes) and token: codes as before; the scale
+// vectors by vpermd from int16 pairs; as for Q4_K the float steps run for 4
+// super-blocks at once (same bits as one at a time).
 struct KernelQ6K {
   template <int T>
-  static void Row(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, float* out) {
-    const int64_t nb = n_in / kQKK;
-    Act256View xv[T];
-    for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
-    KAccumulator acc[T];
+  static inline void Block(const uint8_t* p, const Act256View* xv, int64_t b, const __m512i* sidx,
+                           __m512i* out) {
+    for (size_t o = 0; o < sizeof(BlockQ6_K); o += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T0);
+    }
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     // High-bit masks and shifts: lower 32 bytes / upper 32 bytes of a run.
     const __m512i m01 = _mm512_inserti64x4(_mm512_set1_epi8(0x03), _mm256_set1_epi8(0x0C), 1);
@@ -194,45 +197,82 @@ struct KernelQ6K {
         _mm512_inserti64x4(_mm512_set1_epi8(0x30), _mm256_set1_epi8(static_cast<char>(0xC0)), 1);
     const __m512i sh01 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
     const __m512i sh23 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
-    __m512i sidx[4];  // run j covers sub-blocks 4j .. 4j+3, 16 bytes (8 int16 lanes) each
-    for (int j = 0; j < 4; ++j) sidx[j] = RepeatIdx(4 * j, 8);
-    for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* p = w_row + b * sizeof(BlockQ6_K);
-      for (size_t o = 0; o < sizeof(BlockQ6_K); o += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T0);
-      }
-      const float d = F16At(p + offsetof(BlockQ6_K, d));
-      const __m128i sc8 =
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + offsetof(BlockQ6_K, scales)));
-      const __m256i sc16y = _mm256_cvtepi8_epi16(sc8);
-      const __m512i sc16 = _mm512_castsi256_si512(sc16y);
-      __m512i v[4];  // codes of elements 64j .. 64j+63
-      for (int n = 0; n < 2; ++n) {
-        const __m512i ql = _mm512_loadu_si512(p + offsetof(BlockQ6_K, ql) + 64 * n);
-        const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(
-            reinterpret_cast<const __m256i*>(p + offsetof(BlockQ6_K, qh) + 32 * n)));
-        v[2 * n] = _mm512_or_si512(_mm512_and_si512(ql, low4),
-                                   _mm512_sllv_epi16(_mm512_and_si512(qh, m01), sh01));
-        v[2 * n + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
-                                       _mm512_srlv_epi16(_mm512_and_si512(qh, m23), sh23));
-      }
-      __m512i scv[4];
-      for (int j = 0; j < 4; ++j) scv[j] = _mm512_permutexvar_epi16(sidx[j], sc16);
+    const __m128i sc8 =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + offsetof(BlockQ6_K, scales)));
+    const __m256i sc16y = _mm256_cvtepi8_epi16(sc8);
+    // Lane s: scale s in both int16 halves.
+    const __m512i sc32 = _mm512_cvtepi8_epi32(sc8);
+    const __m512i sc2 = _mm512_or_si512(_mm512_and_si512(sc32, _mm512_set1_epi32(0xFFFF)),
+                                        _mm512_slli_epi32(sc32, 16));
+    __m512i v[4];  // codes of elements 64j .. 64j+63
+    for (int n = 0; n < 2; ++n) {
+      const __m512i ql = _mm512_loadu_si512(p + offsetof(BlockQ6_K, ql) + 64 * n);
+      const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(
+          reinterpret_cast<const __m256i*>(p + offsetof(BlockQ6_K, qh) + 32 * n)));
+      v[2 * n] = _mm512_or_si512(_mm512_and_si512(ql, low4),
+                                 _mm512_sllv_epi16(_mm512_and_si512(qh, m01), sh01));
+      v[2 * n + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
+                                     _mm512_srlv_epi16(_mm512_and_si512(qh, m23), sh23));
+    }
+    __m512i scv[4];
+    for (int j = 0; j < 4; ++j) scv[j] = _mm512_permutexvar_epi32(sidx[j], sc2);
 #pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) {
+      const int8_t* a = xv[t].q + b * kQKK;
+      __m512i sumi = _mm512_setzero_si512();
+      for (int j = 0; j < 4; ++j) {
+        const __m512i pr = _mm512_maddubs_epi16(v[j], _mm512_loadu_si512(a + 64 * j));
+        sumi = _mm512_dpwssd_epi32(sumi, pr, scv[j]);
+      }
+      const __m256i corr = _mm256_madd_epi16(LoadBsums(xv[t], b), sc16y);
+      out[t] = _mm512_sub_epi32(sumi, _mm512_zextsi256_si512(_mm256_slli_epi32(corr, 5)));
+    }
+  }
+
+  template <int T>
+  static void Row(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, float* out) {
+    const int64_t nb = n_in / kQKK;
+    Act256View xv[T];
+    for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
+    __m512i sidx[4];  // run j covers sub-blocks 4j .. 4j+3: 4 int32 lanes each
+    for (int j = 0; j < 4; ++j) {
+      alignas(64) int32_t idx[16];
+      for (int i = 0; i < 16; ++i) idx[i] = 4 * j + i / 4;
+      sidx[j] = _mm512_load_si512(idx);
+    }
+    __m128 acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm_setzero_ps();
+    int64_t b = 0;
+    for (; b + 4 <= nb; b += 4) {
+      __m512i s[4][T];
+      for (int j = 0; j < 4; ++j) {
+        Block<T>(w_row + (b + j) * sizeof(BlockQ6_K), xv, b + j, sidx, s[j]);
+      }
+      // Dword j: the last two scales | F16 d << 16 of super-block b + j.
+      const uint8_t* p0 = w_row + b * sizeof(BlockQ6_K) + offsetof(BlockQ6_K, d) - 2;
+      __m128i dm = _mm_loadu_si32(p0);
+      for (int j = 1; j < 4; ++j) {
+        dm = _mm_mask_broadcastd_epi32(dm, static_cast<__mmask8>(1u << j),
+                                       _mm_loadu_si32(p0 + j * sizeof(BlockQ6_K)));
+      }
+      const __m128i dh = _mm_srli_epi32(dm, 16);
+      const __m128 dq = _mm_cvtph_ps(_mm_packus_epi32(dh, dh));  // d of b .. b + 3
       for (int t = 0; t < T; ++t) {
-        const int8_t* a = xv[t].q + b * kQKK;
-        __m512i sumi = _mm512_setzero_si512();
-        for (int j = 0; j < 4; ++j) {
-          const __m512i pr = _mm512_maddubs_epi16(v[j], _mm512_loadu_si512(a + 64 * j));
-          sumi = _mm512_dpwssd_epi32(sumi, pr, scv[j]);
-        }
-        const __m256i corr = _mm256_madd_epi16(LoadBsums(xv[t], b), sc16y);
-        const __m512i tot =
-            _mm512_sub_epi32(sumi, _mm512_zextsi256_si512(_mm256_slli_epi32(corr, 5)));
-        acc[t].Add(b, d, xv[t].Scale(b), _mm512_reduce_add_epi32(tot));
+        const __m512i si[4] = {s[0][t], s[1][t], s[2][t], s[3][t]};
+        const __m128 da = _mm_loadu_ps(reinterpret_cast<const float*>(xv[t].d) + b);
+        acc[t] = _mm_fmadd_ps(_mm_mul_ps(dq, da), _mm_cvtepi32_ps(KernelQ4K::Reduce4(si)), acc[t]);
       }
     }
-    for (int t = 0; t < T; ++t) out[t] = acc[t].Result();
+    KAccumulator kacc[T];
+    for (int t = 0; t < T; ++t) _mm_storeu_ps(kacc[t].l, acc[t]);
+    for (; b < nb; ++b) {  // the last nb % 4 super-blocks, one at a time
+      const uint8_t* p = w_row + b * sizeof(BlockQ6_K);
+      __m512i s[T];
+      Block<T>(p, xv, b, sidx, s);
+      const float d = F16At(p + offsetof(BlockQ6_K, d));
+      for (int t = 0; t < T; ++t) kacc[t].Add(b, d, xv[t].Scale(b), _mm512_reduce_add_epi32(s[t]));
+    }
+    for (int t = 0; t < T; ++t) out[t] = kacc[t].Result();
   }
 };
 
