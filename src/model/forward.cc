@@ -83,6 +83,7 @@ Forward::Forward(std::shared_ptr<const Model> model, int n_batch, int n_threads)
   }
   consider(model_->output());
   xq_.resize(nb * max_row + 64);
+  xq2_.resize(nb * max_row + 64);
 }
 
 void Forward::MatMul(const Matrix& w, const float* x, int64_t x_stride, int n, float* y,
@@ -112,6 +113,61 @@ void Forward::MatMul(const Matrix& w, const float* x, int64_t x_stride, int n, f
     pool_->ParallelForBalanced(w.n_out, 16, rows);
   } else {
     pool_->ParallelFor(w.n_out, rows);
+  }
+}
+
+void Forward::MatMuls(std::span<const Product> ps, const float* x, int64_t x_stride, int n) {
+  // Up to two activation formats (e.g. Q4_K q/k beside a Q6_K v); otherwise
+  // one matrix at a time.
+  const Matrix* fmt[2] = {nullptr, nullptr};
+  int64_t total = 0;
+  bool fused = !ps.empty();
+  for (const Product& p : ps) {
+    total += p.w->n_out;
+    if (p.w->n_in != ps[0].w->n_in) fused = false;
+    int f = 0;
+    while (f < 2 && fmt[f] != nullptr && fmt[f]->type != p.w->type) ++f;
+    if (f == 2) fused = false;
+    else if (fmt[f] == nullptr) fmt[f] = p.w;
+  }
+  if (!fused) {
+    for (size_t i = 0; i < ps.size(); ++i) {
+      MatMul(*ps[i].w, x, x_stride, n, ps[i].y, ps[i].y_stride, i > 0 ? ps[i - 1].w : nullptr);
+    }
+    return;
+  }
+  uint8_t* xq[2] = {xq_.data(), xq2_.data()};
+  size_t row[2] = {0, 0};
+  for (int f = 0; f < 2 && fmt[f] != nullptr; ++f) {
+    row[f] = kernels::ActivationRowBytes(fmt[f]->type, fmt[f]->n_in);
+  }
+  pool_->ParallelFor(n, [&](int64_t b, int64_t e, int) {
+    for (int f = 0; f < 2 && fmt[f] != nullptr; ++f) {
+      for (int64_t t = b; t < e; ++t) {
+        kernels::QuantizeActivations(fmt[f]->type, x + t * x_stride, fmt[f]->n_in,
+                                     xq[f] + t * row[f], isa_);
+      }
+    }
+  });
+  // [b, e) of the rows of all products, one after another.
+  const ThreadPool::Fn rows = [&](int64_t b, int64_t e, int) {
+    int64_t off = 0;
+    for (const Product& p : ps) {
+      const Matrix& w = *p.w;
+      const int64_t lo = std::max<int64_t>(b - off, 0), hi = std::min<int64_t>(e - off, w.n_out);
+      if (lo < hi) {
+        const int f = w.type == fmt[0]->type ? 0 : 1;
+        kernels::MatmulArgs a{w.type, w.data, w.row_bytes, w.n_in, xq[f], row[f], n, p.y,
+                              p.y_stride, lo, hi};
+        kernels::Matmul(a, isa_);
+      }
+      off += w.n_out;
+    }
+  };
+  if (n > 1) {
+    pool_->ParallelForBalanced(total, 16, rows);
+  } else {
+    pool_->ParallelFor(total, rows);
   }
 }
 
@@ -189,9 +245,9 @@ Status Forward::Run(std::span<const BatchRow> rows, float* logits) {
       for (int64_t t = b; t < end; ++t)
         RmsNorm(x_.data() + t * e, L.attn_norm, eps, e, xn_.data() + t * e);
     });
-    MatMul(L.wq, xn_.data(), e, n, q_.data(), q_dim);
-    MatMul(L.wk, xn_.data(), e, n, k_.data(), kv_dim, &L.wq);
-    MatMul(L.wv, xn_.data(), e, n, v_.data(), kv_dim, &L.wk);
+    const Product qkv[] = {{&L.wq, q_.data(), q_dim}, {&L.wk, k_.data(), kv_dim},
+                           {&L.wv, v_.data(), kv_dim}};
+    MatMuls(qkv, xn_.data(), e, n);
     pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
       for (int64_t t = b; t < end; ++t) {
         float* q = q_.data() + t * q_dim;
@@ -221,8 +277,8 @@ Status Forward::Run(std::span<const BatchRow> rows, float* logits) {
         RmsNorm(x, L.ffn_norm, eps, e, xn_.data() + t * e);
       }
     });
-    MatMul(L.w_gate, xn_.data(), e, n, gate_.data(), ff);
-    MatMul(L.w_up, xn_.data(), e, n, up_.data(), ff, &L.w_gate);
+    const Product gate_up[] = {{&L.w_gate, gate_.data(), ff}, {&L.w_up, up_.data(), ff}};
+    MatMuls(gate_up, xn_.data(), e, n);
     pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
       for (int64_t t = b; t < end; ++t) {
         float* g = gate_.data() + t * ff;

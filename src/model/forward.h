@@ -52,6 +52,15 @@ class Forward {
   // activations are reused if the formats agree.
   void MatMul(const Matrix& w, const float* x, int64_t x_stride, int n, float* y, int64_t y_stride,
               const Matrix* prepared_for = nullptr);
+  // Several matrices reading the same X (q/k/v, gate/up), in one pool job:
+  // their rows are split as one range, so the threads meet once instead of
+  // once per matrix. Each output row is computed exactly as by MatMul.
+  struct Product {
+    const Matrix* w;
+    float* y;
+    int64_t y_stride;
+  };
+  void MatMuls(std::span<const Product> ps, const float* x, int64_t x_stride, int n);
   void Attention(int layer, std::span<const BatchRow> rows);
 
   std::shared_ptr<const Model> model_;
@@ -60,7 +69,7 @@ class Forward {
   std::unique_ptr<ThreadPool> pool_;
   // Scratch, [n_batch][width] each.
   std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, proj_;
-  std::vector<uint8_t> xq_;  // prepared activations
+  std::vector<uint8_t> xq_, xq2_;  // prepared activations (two formats for MatMuls)
 };
 
 // Default worker count: the machine's physical cores.
