@@ -90,7 +90,7 @@ struct KernelF {
 // Packed layout of an operand with u units (kT tokens or kR rows): per K block
 // b, the even chunks, then the odd ones; each chunk as u x 16 floats.
 constexpr int kR = 4, kT = 6;
-constexpr int64_t kKc = 32;  // chunks per K block (512 elements; 12 KiB of X)
+constexpr int64_t kKc = 64;  // chunks per K block (512 elements; 12 KiB of X)
 constexpr int64_t kMc = 16;  // rows per packed W block (128 KiB at n_in = 2048)
 
 struct Chunks {
