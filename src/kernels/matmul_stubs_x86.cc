@@ -1,8 +1,9 @@
 // Stand-ins for the x86-64 variants on targets that are not x86-64 (only
 // compiled there; see CMakeLists.txt). CanRun never selects an x86 ISA on such
 // a target, so these are never reached; they keep SelectKernel and AttendHead
-// free of preprocessor branches. A new x86 kernel entry point in kernel_table.h
-// or attention.h needs a stand-in here.
+// free of preprocessor branches. A new x86 kernel entry point in kernel_table.h,
+// attention.h or activation.h needs a stand-in here.
+#include "kernels/activation.h"
 #include "kernels/attention.h"
 #include "kernels/kernel_table.h"
 
@@ -35,6 +36,10 @@ MatmulFn AmxKKernel(GgmlType) {
 
 void AttendHeadAvx2(const AttnArgs& a) {
   AttendHeadRef(a);
+}
+
+void SwiGluAvx2(float* g, const float* u, int64_t n) {
+  SwiGluRef(g, u, n);
 }
 
 }  // namespace hearth::kernels

@@ -8,6 +8,7 @@
 #include "base/strings.h"
 #include "format/fp16.h"
 #include "format/quant_ref.h"
+#include "kernels/activation.h"
 #include "kernels/attention.h"
 
 namespace hearth {
@@ -281,9 +282,7 @@ Status Forward::Run(std::span<const BatchRow> rows, float* logits) {
     MatMuls(gate_up, xn_.data(), e, n);
     pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
       for (int64_t t = b; t < end; ++t) {
-        float* g = gate_.data() + t * ff;
-        const float* u = up_.data() + t * ff;
-        for (int i = 0; i < ff; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+        kernels::SwiGlu(gate_.data() + t * ff, up_.data() + t * ff, ff, isa_);
       }
     });
     MatMul(L.w_down, gate_.data(), ff, n, proj_.data(), e);

@@ -4,3 +4,4 @@ hearth_add_test(kernels_test
                         kernels/matmul_test_util.cc
                 LIBS hearth_kernels)
 hearth_add_test(attention_test SOURCES kernels/attention_test.cc LIBS hearth_kernels)
+hearth_add_test(activation_test SOURCES kernels/activation_test.cc LIBS hearth_kernels)
