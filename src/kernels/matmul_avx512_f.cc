@@ -6,8 +6,9 @@
 // Result = _mm512_reduce_add_ps(acc0 + acc1) (a fixed tree).
 //
 // Batches (6+ tokens, n_in % 16 == 0) run the same operations as a blocked
-// GEMM over packed, F32-converted operands (conversions are exact; see Run).
-// Rows and tokens outside whole 4 x 6 tiles use Row<T>.
+// GEMM over packed, F32-converted operands (conversions are exact; see Run);
+// a last group of fewer than 6 tokens is padded with zero tokens (computed,
+// never stored). Rows outside whole tiles of 4 use Row<T>.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -128,12 +129,18 @@ void PackRows(const MatmulArgs& a, int64_t r0, int64_t n_rows, const Chunks& ch,
   }
 }
 
+// Tokens [t0, t0 + n_tok) in groups of kT; the last group padded with zero
+// tokens (their results are never stored; each token's sums are its own).
 void PackTokens(const MatmulArgs& a, int t0, int n_tok, const Chunks& ch, float* out) {
-  for (int g = 0; g < n_tok / kT; ++g) {
+  for (int g = 0; g * kT < n_tok; ++g) {
     for (int t = 0; t < kT; ++t) {
+      float* dst = out + g * kT * a.n_in;
+      if (g * kT + t >= n_tok) {
+        PackUnit(ch, t, kT, dst, [](int64_t) { return _mm512_setzero_ps(); });
+        continue;
+      }
       const float* src = reinterpret_cast<const float*>(a.x + (t0 + g * kT + t) * a.x_stride);
-      PackUnit(ch, t, kT, out + g * kT * a.n_in,
-               [&](int64_t c) { return _mm512_loadu_ps(src + c * 16); });
+      PackUnit(ch, t, kT, dst, [&](int64_t c) { return _mm512_loadu_ps(src + c * 16); });
     }
   }
 }
@@ -193,11 +200,13 @@ inline void Tile(const float* w, const float* x, int64_t n, bool first, float* s
 
 template <class W>
 void Run(const MatmulArgs& a) {
-  if (a.n_in % 16 != 0) {
+  if (a.n_in % 16 != 0 || a.n_tok < kT) {
     DriveRows<KernelF<W>, 1>(a);
     return;
   }
-  const WholeTiles whole = RunOutsideWholeTiles(a, kT, kR, &DriveRows<KernelF<W>, 1>);
+  // Every token runs here (a last partial group is padded); rows past the
+  // last whole tile of kR take the matvec kernel.
+  const WholeTiles whole = RunOutsideWholeTiles(a, 1, kR, &DriveRows<KernelF<W>, 1>);
   if (whole.n_tok == 0) return;
   const Chunks ch{a.n_in / 16};
   const int64_t n_kb = (ch.n + kKc - 1) / kKc;
@@ -205,7 +214,7 @@ void Run(const MatmulArgs& a) {
   // block; the batch is split into blocks of equal size (whole groups), since
   // each block packs every W block again.
   const int64_t cap_groups = std::clamp<int64_t>((int64_t{768} << 10) / (a.n_in * 4) / kT, 1, 16);
-  const int64_t all_groups = whole.n_tok / kT;
+  const int64_t all_groups = (whole.n_tok + kT - 1) / kT;
   const int64_t n_blocks = (all_groups + cap_groups - 1) / cap_groups;
   const int max_tok = static_cast<int>((all_groups + n_blocks - 1) / n_blocks * kT);
   constexpr int64_t kTileFloats = kR * kT * 16;
@@ -228,7 +237,7 @@ void Run(const MatmulArgs& a) {
       const int64_t n_rows = std::min(kMc, row_end - r0);
       const int64_t n_tiles = n_rows / kR;
       PackRows<W>(a, r0, n_rows, ch, wp);
-      const int n_groups = n_tok / kT;
+      const int n_groups = (n_tok + kT - 1) / kT;
       // The next W block's bytes are prefetched a slice per Tile call, so that
       // packing it does not wait on memory.
       const uint8_t* pf = a.w + (r0 + kMc) * a.row_bytes;
@@ -266,6 +275,7 @@ void Run(const MatmulArgs& a) {
           for (int i = 0; i < 16 && o0 + i < n_out; ++i) {
             const int64_t o = o0 + i;
             const int64_t m = o / (kR * kT), r = (o / kT) % kR, t = o % kT;
+            if (g * kT + t >= n_tok) continue;  // a padding token
             a.y[(tb + g * kT + t) * a.y_stride + r0 + m * kR + r] = res[i];
           }
         }

@@ -165,10 +165,13 @@ TEST(MatmulFloatBatch, BlockedGemmEqualsTokensAlone) {
       Activations x(type, c.n_tok, c.n_in, 5, rng);
       for (Isa isa : testing::Isas()) {
         SCOPED_TRACE(IsaName(isa));
-        std::vector<float> batch(static_cast<size_t>(c.rows * c.n_tok), -1.0f);
+        // Room for 6 more tokens: a padded last token group must not be stored.
+        std::vector<float> batch(static_cast<size_t>(c.rows * (c.n_tok + 6)), -1.0f);
         Matmul({type, w.row(0), w.row_bytes, c.n_in, x.tok(0), x.stride, c.n_tok, batch.data(),
                 c.rows, c.row_begin, c.rows},
                isa);
+        for (size_t i = static_cast<size_t>(c.rows * c.n_tok); i < batch.size(); ++i)
+          ASSERT_EQ(batch[i], -1.0f) << "written past the last token";
         for (int t = 0; t < c.n_tok; ++t) {
           std::vector<float> alone(static_cast<size_t>(c.rows), -1.0f);
           Matmul({type, w.row(0), w.row_bytes, c.n_in, x.tok(t), x.stride, 1, alone.data(), c.rows,
