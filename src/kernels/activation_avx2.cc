@@ -12,7 +12,7 @@ namespace {
 
 inline __m256 SwiGlu8(__m256 x, __m256 u) {
   const __m256 sign = _mm256_set1_ps(-0.0f);
-  const __m256 e = Exp8(_mm256_or_ps(x, sign));  // e^-|x|
+  const __m256 e = Exp8(_mm256_or_ps(x, sign));                     // e^-|x|
   const __m256 num = _mm256_blendv_ps(_mm256_set1_ps(1.0f), e, x);  // x < 0 (sign bit): e
   const __m256 sig = _mm256_div_ps(num, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
   return _mm256_mul_ps(_mm256_mul_ps(x, sig), u);

@@ -146,7 +146,8 @@ struct KernelQ4K {
         dm = _mm_mask_broadcastd_epi32(dm, static_cast<__mmask8>(1u << j),
                                        _mm_loadu_si32(p0 + j * sizeof(BlockQ4_K)));
       }
-      dm = _mm_shuffle_epi8(dm, _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15));
+      dm =
+          _mm_shuffle_epi8(dm, _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15));
       const __m256 dd = _mm256_cvtph_ps(dm);
       const __m128 d4 = _mm256_castps256_ps128(dd);
       const __m128 ndmin4 = _mm_xor_ps(_mm256_extractf128_ps(dd, 1), _mm_set1_ps(-0.0f));

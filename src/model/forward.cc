@@ -128,8 +128,11 @@ void Forward::MatMuls(std::span<const Product> ps, const float* x, int64_t x_str
     if (p.w->n_in != ps[0].w->n_in) fused = false;
     int f = 0;
     while (f < 2 && fmt[f] != nullptr && fmt[f]->type != p.w->type) ++f;
-    if (f == 2) fused = false;
-    else if (fmt[f] == nullptr) fmt[f] = p.w;
+    if (f == 2) {
+      fused = false;
+    } else if (fmt[f] == nullptr) {
+      fmt[f] = p.w;
+    }
   }
   if (!fused) {
     for (size_t i = 0; i < ps.size(); ++i) {
@@ -158,8 +161,8 @@ void Forward::MatMuls(std::span<const Product> ps, const float* x, int64_t x_str
       const int64_t lo = std::max<int64_t>(b - off, 0), hi = std::min<int64_t>(e - off, w.n_out);
       if (lo < hi) {
         const int f = w.type == fmt[0]->type ? 0 : 1;
-        kernels::MatmulArgs a{w.type, w.data, w.row_bytes, w.n_in, xq[f], row[f], n, p.y,
-                              p.y_stride, lo, hi};
+        kernels::MatmulArgs a{w.type, w.data, w.row_bytes, w.n_in, xq[f], row[f],
+                              n,      p.y,    p.y_stride,  lo,     hi};
         kernels::Matmul(a, isa_);
       }
       off += w.n_out;
@@ -246,8 +249,8 @@ Status Forward::Run(std::span<const BatchRow> rows, float* logits) {
       for (int64_t t = b; t < end; ++t)
         RmsNorm(x_.data() + t * e, L.attn_norm, eps, e, xn_.data() + t * e);
     });
-    const Product qkv[] = {{&L.wq, q_.data(), q_dim}, {&L.wk, k_.data(), kv_dim},
-                           {&L.wv, v_.data(), kv_dim}};
+    const Product qkv[] = {
+        {&L.wq, q_.data(), q_dim}, {&L.wk, k_.data(), kv_dim}, {&L.wv, v_.data(), kv_dim}};
     MatMuls(qkv, xn_.data(), e, n);
     pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
       for (int64_t t = b; t < end; ++t) {

@@ -18,8 +18,8 @@ TEST(SwiGlu, EveryVariantMatchesTheReference) {
   const int n_isa = AvailableIsas(isas);
   std::mt19937 rng(5);
   std::normal_distribution<float> nd(0.0f, 4.0f);
-  const float specials[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 20.0f, -20.0f, 87.0f, -87.0f,
-                            88.5f, -88.5f, 100.0f, -100.0f, 1e30f, -1e30f};
+  const float specials[] = {0.0f,   -0.0f, 1e-30f, -1e-30f, 20.0f,   -20.0f, 87.0f,
+                            -87.0f, 88.5f, -88.5f, 100.0f,  -100.0f, 1e30f,  -1e30f};
   for (int i = 0; i < n_isa; ++i) {
     for (int64_t n : {1, 7, 8, 9, 31, 64, 5632 + 3}) {
       for (int misalign : {0, 1, 3}) {
@@ -34,8 +34,8 @@ TEST(SwiGlu, EveryVariantMatchesTheReference) {
         SwiGluRef(ref.data() + misalign, u.data() + misalign, n);
         SwiGlu(got.data() + misalign, u.data() + misalign, n, isas[i]);
         for (size_t k = 0; k < g.size(); ++k) {
-          const bool inside = k >= static_cast<size_t>(misalign) &&
-                              k < static_cast<size_t>(misalign + n);
+          const bool inside =
+              k >= static_cast<size_t>(misalign) && k < static_cast<size_t>(misalign + n);
           if (!inside) {
             ASSERT_EQ(got[k], g[k]) << "element " << k << " outside [0, n) was written";
             continue;

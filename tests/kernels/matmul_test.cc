@@ -136,7 +136,8 @@ TEST(MatmulRowOrder, StreamRowVisitsEveryRowOnce) {
       }
       for (int64_t i = 0; i < n; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], 1) << "n=" << n;
       std::vector<int> seen2(static_cast<size_t>(n), 0);
-      for (int64_t i = 0; i < n; ++i) ++seen2[static_cast<size_t>(StreamRow<2>(begin, begin + n, i) - begin)];
+      for (int64_t i = 0; i < n; ++i)
+        ++seen2[static_cast<size_t>(StreamRow<2>(begin, begin + n, i) - begin)];
       for (int64_t i = 0; i < n; ++i) EXPECT_EQ(seen2[static_cast<size_t>(i)], 1) << "n=" << n;
     }
   }
