@@ -1,12 +1,12 @@
 // AVX-512 VNNI kernels for Q4_K and Q6_K (Q5_K uses the AVX2 kernel).
 //
 // Same integer math as the AVX2 kernels, 64 codes per instruction: the codes
-// are rearranged into element order (shuffles shared by all tokens), each
+// are brought into element order (shared by all tokens), each
 // 64-byte run is multiplied with maddubs (u8 x s8 -> int16 pairs) and
 // accumulated with vpdpwssd against the sub-block scales (int16), exact in int32.
 // Per super-block and token the integer vectors are summed to the exact
 // S_b (and M_b), then the float steps of k_accumulate.h (shared with the AMX
-// kernels, which give the same bits):
+// kernels, which give the same bits), here four super-blocks at a time:
 //   Q4_K: S_b = sumi, M_b = sum_s m_s * bsum_s; Q6_K: S_b = sumi - 32 * sum_s sc_s * bsum_s.
 #include <immintrin.h>
 
@@ -32,18 +32,11 @@ inline __m256i LoadBsums(const Act256View& xv, int64_t b) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv.bsum + 2 * 16 * b));
 }
 
-// Index vectors for vpermw: lane i of result j takes int16 source j * 32/ w + i / w.
-inline __m512i RepeatIdx(int first, int width) {
-  alignas(64) int16_t idx[32];
-  for (int i = 0; i < 32; ++i) idx[i] = static_cast<int16_t>(first + i / width);
-  return _mm512_load_si512(idx);
-}
-
 // Software prefetch distance (bytes ahead; rows are contiguous, so it runs on
 // into the next row), far enough to cover DRAM latency and to cross 4 KiB
 // pages ahead of the hardware prefetchers. Into L1 (T0): in decode, 2 KiB
-// ahead into L1 streamed 5-10% faster than 4 KiB ahead into L2 (1.5-3 KiB
-// within noise; 1 KiB into L1 or anything into L2 slower).
+// ahead into L1 streamed 5-10% faster than 4 KiB ahead into L2 (1-3 KiB into
+// L1 all within noise of each other).
 constexpr int64_t kPrefetchAhead = 2048;
 
 // Q4_K, per super-block (144 bytes) and token: the codes come from two
