@@ -15,6 +15,7 @@
 
 #include "format/quant_blocks.h"
 #include "kernels/act_layout.h"
+#include "kernels/avx512_util.h"
 #include "kernels/k_accumulate.h"
 #include "kernels/k_scales.h"
 #include "kernels/kernel_table.h"
@@ -54,29 +55,6 @@ struct KernelQ4K {
     __m512i sumi;
     __m256i mv;
   };
-
-  // 16-lane partial sums of 4 super-blocks -> the 4 exact totals (lane j = v[j]).
-  static inline __m128i Reduce4(const __m512i v[4]) {
-    const __m512i t0 =
-        _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
-    const __m512i t1 =
-        _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
-    // Lanes 4c + j: part c of super-block j.
-    const __m512i u =
-        _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
-    const __m256i y = _mm256_add_epi32(_mm512_castsi512_si256(u), _mm512_extracti64x4_epi64(u, 1));
-    return _mm_add_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
-  }
-  // 8-lane partial sums of 4 super-blocks -> the 4 exact totals.
-  static inline __m128i Reduce4(const __m256i v[4]) {
-    const __m256i t0 =
-        _mm256_add_epi32(_mm256_unpacklo_epi32(v[0], v[1]), _mm256_unpackhi_epi32(v[0], v[1]));
-    const __m256i t1 =
-        _mm256_add_epi32(_mm256_unpacklo_epi32(v[2], v[3]), _mm256_unpackhi_epi32(v[2], v[3]));
-    const __m256i u =
-        _mm256_add_epi32(_mm256_unpacklo_epi64(t0, t1), _mm256_unpackhi_epi64(t0, t1));
-    return _mm_add_epi32(_mm256_castsi256_si128(u), _mm256_extracti128_si256(u, 1));
-  }
 
   template <int T>
   static inline void Block(const uint8_t* p, const Act256View* xv, int64_t b, const __m512i* sidx,
@@ -146,7 +124,9 @@ struct KernelQ4K {
       const __m128 ndmin4 = _mm_xor_ps(_mm256_extractf128_ps(dd, 1), _mm_set1_ps(-0.0f));
       for (int t = 0; t < T; ++t) {
         const __m512i si[4] = {s[0][t].sumi, s[1][t].sumi, s[2][t].sumi, s[3][t].sumi};
-        const __m256i mi[4] = {s[0][t].mv, s[1][t].mv, s[2][t].mv, s[3][t].mv};
+        const __m512i mi[4] = {
+            _mm512_zextsi256_si512(s[0][t].mv), _mm512_zextsi256_si512(s[1][t].mv),
+            _mm512_zextsi256_si512(s[2][t].mv), _mm512_zextsi256_si512(s[3][t].mv)};
         const __m128 da = _mm_loadu_ps(reinterpret_cast<const float*>(xv[t].d) + b);
         acc[t] = _mm_fmadd_ps(_mm_mul_ps(d4, da), _mm_cvtepi32_ps(Reduce4(si)), acc[t]);
         acc[t] = _mm_fmadd_ps(_mm_mul_ps(ndmin4, da), _mm_cvtepi32_ps(Reduce4(mi)), acc[t]);
@@ -161,13 +141,9 @@ struct KernelQ4K {
       const float d = F16At(p + offsetof(BlockQ4_K, d));
       const float dmin = F16At(p + offsetof(BlockQ4_K, dmin));
       for (int t = 0; t < T; ++t) {
-        const __m512i si[4] = {s[t].sumi, _mm512_setzero_si512(), _mm512_setzero_si512(),
-                               _mm512_setzero_si512()};
-        const __m256i mi[4] = {s[t].mv, _mm256_setzero_si256(), _mm256_setzero_si256(),
-                               _mm256_setzero_si256()};
         const float da = xv[t].Scale(b);
-        kacc[t].Add(b, d, da, _mm_cvtsi128_si32(Reduce4(si)));
-        kacc[t].Add(b, -dmin, da, _mm_cvtsi128_si32(Reduce4(mi)));
+        kacc[t].Add(b, d, da, _mm512_reduce_add_epi32(s[t].sumi));
+        kacc[t].Add(b, -dmin, da, _mm512_reduce_add_epi32(_mm512_zextsi256_si512(s[t].mv)));
       }
     }
     for (int t = 0; t < T; ++t) out[t] = kacc[t].Result();
@@ -254,7 +230,7 @@ struct KernelQ6K {
       for (int t = 0; t < T; ++t) {
         const __m512i si[4] = {s[0][t], s[1][t], s[2][t], s[3][t]};
         const __m128 da = _mm_loadu_ps(reinterpret_cast<const float*>(xv[t].d) + b);
-        acc[t] = _mm_fmadd_ps(_mm_mul_ps(dq, da), _mm_cvtepi32_ps(KernelQ4K::Reduce4(si)), acc[t]);
+        acc[t] = _mm_fmadd_ps(_mm_mul_ps(dq, da), _mm_cvtepi32_ps(Reduce4(si)), acc[t]);
       }
     }
     KAccumulator kacc[T];

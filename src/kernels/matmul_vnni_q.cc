@@ -21,6 +21,7 @@
 
 #include "format/quant_blocks.h"
 #include "kernels/act_layout.h"
+#include "kernels/avx512_util.h"
 #include "kernels/kernel_table.h"
 
 namespace hearth::kernels {
@@ -87,15 +88,9 @@ constexpr int BlockOfLane(int l) {
   return 4 * (l % 4) + l / 4;
 }
 
-// Quad partials v[m] (lane k: 4 partials of block 4m + k) -> 16 exact block
-// sums in lane order (lane 4k + m = block 4m + k).
-inline __m512i ReduceGroup(const __m512i v[4]) {
-  const __m512i t0 =
-      _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
-  const __m512i t1 =
-      _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
-  return _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
-}
+// ReduceGroup (avx512_util.h) of quad partials v[m] (lane k: 4 partials of
+// block 4m + k) gives the 16 exact block sums in lane order (lane 4k + m =
+// block 4m + k).
 
 // Software prefetch distance (bytes ahead of the group being read), far
 // enough to cover DRAM latency at full bandwidth, and across 4 KiB pages

@@ -87,39 +87,9 @@ Forward::Forward(std::shared_ptr<const Model> model, int n_batch, int n_threads)
   xq2_.resize(nb * max_row + 64);
 }
 
-void Forward::MatMul(const Matrix& w, const float* x, int64_t x_stride, int n, float* y,
-                     int64_t y_stride, const Matrix* prepared_for) {
-  const size_t row = kernels::ActivationRowBytes(w.type, w.n_in);
-  uint8_t* xq = xq_.data();
-  // The prepared activations depend only on the weight type and the input, so
-  // matrices reading the same input with the same type (q/k/v, gate/up) share them.
-  const bool reuse =
-      prepared_for != nullptr && prepared_for->type == w.type && prepared_for->n_in == w.n_in;
-  if (!reuse) {
-    pool_->ParallelFor(n, [&](int64_t b, int64_t e, int) {
-      for (int64_t t = b; t < e; ++t) {
-        kernels::QuantizeActivations(w.type, x + t * x_stride, w.n_in, xq + t * row, isa_);
-      }
-    });
-  }
-  const ThreadPool::Fn rows = [&](int64_t b, int64_t e, int) {
-    kernels::MatmulArgs a{w.type, w.data, w.row_bytes, w.n_in, xq, row, n, y, y_stride, b, e};
-    kernels::Matmul(a, isa_);
-  };
-  // Batches: row ranges in multiples of 16 (whole AMX tiles) sized by each
-  // thread's measured speed, since a systematically slower thread otherwise
-  // leaves the other waiting; decode keeps equal halves (its imbalance is
-  // noise, not a trend). The split never changes a result.
-  if (n > 1) {
-    pool_->ParallelForBalanced(w.n_out, 16, rows);
-  } else {
-    pool_->ParallelFor(w.n_out, rows);
-  }
-}
-
 void Forward::MatMuls(std::span<const Product> ps, const float* x, int64_t x_stride, int n) {
-  // Up to two activation formats (e.g. Q4_K q/k beside a Q6_K v); otherwise
-  // one matrix at a time.
+  // Activations are prepared once per format: up to two (e.g. Q4_K q/k beside
+  // a Q6_K v); otherwise one matrix at a time.
   const Matrix* fmt[2] = {nullptr, nullptr};
   int64_t total = 0;
   bool fused = !ps.empty();
@@ -135,9 +105,7 @@ void Forward::MatMuls(std::span<const Product> ps, const float* x, int64_t x_str
     }
   }
   if (!fused) {
-    for (size_t i = 0; i < ps.size(); ++i) {
-      MatMul(*ps[i].w, x, x_stride, n, ps[i].y, ps[i].y_stride, i > 0 ? ps[i - 1].w : nullptr);
-    }
+    for (const Product& p : ps) MatMuls(std::span(&p, 1), x, x_stride, n);
     return;
   }
   uint8_t* xq[2] = {xq_.data(), xq2_.data()};
@@ -168,6 +136,10 @@ void Forward::MatMuls(std::span<const Product> ps, const float* x, int64_t x_str
       off += w.n_out;
     }
   };
+  // Batches: row ranges in multiples of 16 (whole AMX tiles) sized by each
+  // thread's measured speed, since a systematically slower thread otherwise
+  // leaves the other waiting; decode keeps equal halves (its imbalance is
+  // noise, not a trend). The split never changes a result.
   if (n > 1) {
     pool_->ParallelForBalanced(total, 16, rows);
   } else {
@@ -272,7 +244,8 @@ Status Forward::Run(std::span<const BatchRow> rows, float* logits) {
       }
     });
     Attention(static_cast<int>(l), rows);
-    MatMul(L.wo, att_.data(), q_dim, n, proj_.data(), e);
+    const Product o[] = {{&L.wo, proj_.data(), e}};
+    MatMuls(o, att_.data(), q_dim, n);
     pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
       for (int64_t t = b; t < end; ++t) {
         float* x = x_.data() + t * e;
@@ -288,7 +261,8 @@ Status Forward::Run(std::span<const BatchRow> rows, float* logits) {
         kernels::SwiGlu(gate_.data() + t * ff, up_.data() + t * ff, ff, isa_);
       }
     });
-    MatMul(L.w_down, gate_.data(), ff, n, proj_.data(), e);
+    const Product down[] = {{&L.w_down, proj_.data(), e}};
+    MatMuls(down, gate_.data(), ff, n);
     pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
       for (int64_t t = b; t < end; ++t) {
         float* x = x_.data() + t * e;
@@ -304,7 +278,8 @@ Status Forward::Run(std::span<const BatchRow> rows, float* logits) {
             xn_.data() + static_cast<size_t>(n_out) * e);
     ++n_out;
   }
-  if (n_out > 0) MatMul(m.output(), xn_.data(), e, n_out, logits, static_cast<int64_t>(hp.n_vocab));
+  const Product out[] = {{&m.output(), logits, static_cast<int64_t>(hp.n_vocab)}};
+  if (n_out > 0) MatMuls(out, xn_.data(), e, n_out);
   return Status::Ok();
 }
 

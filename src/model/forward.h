@@ -47,14 +47,11 @@ class Forward {
   int n_threads() const { return pool_->size(); }
 
  private:
-  // Y[t][:] = W X[t] for t < n; X rows have `x_stride` floats. `prepared_for`:
-  // the matrix of the previous call when it read the same x — its prepared
-  // activations are reused if the formats agree.
-  void MatMul(const Matrix& w, const float* x, int64_t x_stride, int n, float* y, int64_t y_stride,
-              const Matrix* prepared_for = nullptr);
-  // Several matrices reading the same X (q/k/v, gate/up), in one pool job:
-  // their rows are split as one range, so the threads meet once instead of
-  // once per matrix. Each output row is computed exactly as by MatMul.
+  // Y[t][:] = W X[t] for t < n and each product {W, Y, Y's row stride}; X rows
+  // have `x_stride` floats. Matrices reading the same X (q/k/v, gate/up) run in
+  // one pool job: their rows are split as one range, so the threads meet once
+  // instead of once per matrix. Each output row is computed the same way
+  // whatever the grouping.
   struct Product {
     const Matrix* w;
     float* y;

@@ -1,0 +1,29 @@
+// Internal helpers for the AVX-512 (BW/VNNI) translation units only. Everything
+// here has internal linkage, so translation units built with other flags never
+// share these definitions (no ODR mixing).
+#pragma once
+
+#include <immintrin.h>
+
+namespace hearth::kernels {
+namespace {
+
+// Four vectors of int32 partials -> one: lane 4c + j = the sum of lanes
+// 4c .. 4c + 3 of v[j] (exact; a fixed unpack tree).
+inline __m512i ReduceGroup(const __m512i v[4]) {
+  const __m512i t0 =
+      _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
+  const __m512i t1 =
+      _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
+  return _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+}
+
+// Lane j = the sum of all 16 lanes of v[j] (exact).
+inline __m128i Reduce4(const __m512i v[4]) {
+  const __m512i u = ReduceGroup(v);
+  const __m256i y = _mm256_add_epi32(_mm512_castsi512_si256(u), _mm512_extracti64x4_epi64(u, 1));
+  return _mm_add_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
+}
+
+}  // namespace
+}  // namespace hearth::kernels
