@@ -25,12 +25,11 @@ static_assert(sizeof(TileConfig) == 64);
 // tmm0: C, 16 weight rows x 16 tokens int32. tmm1: A, 16 weight rows x 32
 // int8 codes (one block of 32). tmm2: B, 8 x (16 tokens x 4 int8), the same
 // block of the token tile's activations in VNNI layout.
-// With k = 16 (Q6_K's sub-blocks): A 16 x 16 int8, B 4 x (16 tokens x 4).
-inline TileConfig MakeConfig(int k = 32) {
+inline TileConfig MakeConfig() {
   TileConfig c;
   c.rows[0] = 16, c.colsb[0] = 64;
-  c.rows[1] = 16, c.colsb[1] = static_cast<uint16_t>(k);
-  c.rows[2] = static_cast<uint8_t>(k / 4), c.colsb[2] = 64;
+  c.rows[1] = 16, c.colsb[1] = 32;
+  c.rows[2] = 8, c.colsb[2] = 64;
   return c;
 }
 

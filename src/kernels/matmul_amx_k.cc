@@ -4,14 +4,14 @@
 // exact integers S_b = sum_s sc_s * (codes . activations of sub-block s)
 // (Q6_K: minus 32 * sum_s sc_s * activation sum of s) and, for Q4_K,
 // M_b = sum_s m_s * (activation sum of sub-block s) per super-block b, and then
-// take the float steps of k_accumulate.h, here 16 tokens at a time. Q6_K's
-// sub-blocks of 16 use tiles with K = 16.
+// take the float steps of k_accumulate.h, here 16 tokens at a time.
 //
 // Q4_K, per token tile (16 tokens), panel (16 weight rows) and super-block b:
 // the 6-bit scales are folded into the codes as two unsigned bytes (scale
 // mod 16 and scale / 16), so eight tdpbusd over 64 values at a time give S_b
 // exactly (see PanelQ4K); M_b from the mins and the activation sums with
-// vpdpwssd. Q6_K: one tdpbssd per 16-value sub-block, scaled per row in int32.
+// vpdpwssd. Q6_K likewise, its int8 scales folded into the codes as the two
+// bytes of code * scale (see PanelQ6K).
 // Token counts and row ranges that are not multiples of 16 run on the VNNI
 // kernels.
 #include <immintrin.h>
@@ -201,15 +201,23 @@ void TileQ4K(const MatmulArgs& a, const PanelQ4K& pn, const TokensQ4K& tok, int 
   for (int j = 0; j < kTT; ++j) StoreLanes(acc[j], a, tt + j, r0);
 }
 
-// Q6_K: 16 weight rows: per super-block b and sub-block s (16 values), the
-// A tile (row n's 16 codes 0..63 at 16 n) and the rows' int8 scales; d per b.
+// Q6_K: 16 weight rows. Each code (0..63) is multiplied by its sub-block's
+// int8 scale, t = q * sc in -8064..8001, and t is split into bytes
+// t = lo + 256 hi (lo 0..255 unsigned, hi -32..31 signed), so per super-block
+//   S_b = dot(lo, a) + 256 * dot(hi, a) - 32 * sum_s sc_s * (activation sum of s),
+// the first two over all 256 values at once (tdpbusd and tdpbssd, as for Q4_K)
+// and the last from int16 pairs with vpdpwssd (|sums| <= 16 * 127). Per
+// super-block b and group g of 64 values: the A tiles lo and hi (row n's 64
+// bytes at 64 n); the rows' scales as int16 pairs, and d.
 struct PanelQ6K {
-  std::vector<int8_t> codes;  // [nb][16][16][16]
-  std::vector<int32_t> sc;    // [nb][16][16]
-  std::vector<float> d;       // [nb][16]
+  std::vector<uint8_t> lo;   // [nb][4][16][64]
+  std::vector<int8_t> hi;    // [nb][4][16][64]
+  std::vector<int32_t> sc2;  // [nb][8][16]: scales of sub-blocks 2p, 2p+1 as int16 pairs
+  std::vector<float> d;      // [nb][16]
   void Fill(const uint8_t* w, size_t row_bytes, int64_t nb) {
-    codes.resize(nb * 16 * 256);
-    sc.resize(nb * 16 * 16);
+    lo.resize(nb * 4 * 1024);
+    hi.resize(nb * 4 * 1024);
+    sc2.resize(nb * 8 * 16);
     d.resize(nb * 16);
     for (int n = 0; n < 16; ++n) {
       for (int64_t b = 0; b < nb; ++b) {
@@ -217,9 +225,13 @@ struct PanelQ6K {
         const uint8_t* p = w + n * row_bytes + b * sizeof(BlockQ6_K);
         const uint8_t* ql = p + offsetof(BlockQ6_K, ql);
         const uint8_t* qhb = p + offsetof(BlockQ6_K, qh);
+        const int8_t* scales = reinterpret_cast<const int8_t*>(p + offsetof(BlockQ6_K, scales));
         d[b * 16 + n] = F16At(p + offsetof(BlockQ6_K, d));
-        for (int s = 0; s < 16; ++s)
-          sc[(b * 16 + s) * 16 + n] = static_cast<int8_t>(p[offsetof(BlockQ6_K, scales) + s]);
+        for (int q = 0; q < 8; ++q) {
+          sc2[(b * 8 + q) * 16 + n] =
+              static_cast<int32_t>(static_cast<uint16_t>(scales[2 * q]) |
+                                   (uint32_t{static_cast<uint16_t>(scales[2 * q + 1])} << 16));
+        }
         // Element 128 hf + 32 g + l: 4 bits from ql[64 hf + 32 (g % 2) + l]
         // (low nibble for g < 2), 2 bits from qh[32 hf + l] >> 2 g.
         const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
@@ -233,11 +245,17 @@ struct PanelQ6K {
                 g < 2 ? (g == 0 ? ql0 : ql1) : _mm256_srli_epi16(g == 2 ? ql0 : ql1, 4);
             const __m256i hi2 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), m2);
             const __m256i q = _mm256_or_si256(_mm256_and_si256(lo4, m4), _mm256_slli_epi16(hi2, 4));
-            const int s0 = 8 * hf + 2 * g;  // the two sub-blocks of these 32 elements
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(&codes[((b * 16 + s0) * 16 + n) * 16]),
-                             _mm256_castsi256_si128(q));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(&codes[((b * 16 + s0 + 1) * 16 + n) * 16]),
-                             _mm256_extracti128_si256(q, 1));
+            // Elements 128 hf + 32 g + (0..31): sub-blocks s0 and s0 + 1.
+            const int s0 = 8 * hf + 2 * g;
+            const __m512i sc = _mm512_inserti64x4(_mm512_set1_epi16(scales[s0]),
+                                                  _mm256_set1_epi16(scales[s0 + 1]), 1);
+            const __m512i t = _mm512_mullo_epi16(_mm512_cvtepu8_epi16(q), sc);
+            // Group (of 64) and byte offset of these 32 elements.
+            const int64_t e = 128 * hf + 32 * g;
+            const size_t at = ((b * 4 + e / 64) * 16 + n) * 64 + e % 64;
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(&lo[at]), _mm512_cvtepi16_epi8(t));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(&hi[at]),
+                                _mm512_cvtepi16_epi8(_mm512_srai_epi16(t, 8)));
           }
         }
       }
@@ -245,61 +263,95 @@ struct PanelQ6K {
   }
 };
 
-// Every full token tile's activations for Q6_K: B tiles [tile][nb * 16][256],
-// d_a [tile][nb][16] and 32 * the sum of each 16 codes [tile][nb * 16][16].
+// Every full token tile's activations for Q6_K: B tiles of 64 values [tile]
+// [nb * 4][1024] (as for Q4_K), d_a [tile][nb][16] and the sums of
+// sub-blocks 2p, 2p+1 (16 values each) as int16 pairs [tile][nb * 8][16].
 struct TokensQ6K {
   std::vector<int8_t> codes;
   std::vector<float> da;
-  std::vector<int32_t> sums32;
+  std::vector<int32_t> sums2;
   void Fill(const MatmulArgs& a, int n_tiles) {
     const int64_t nb = a.n_in / kQKK;
-    codes.resize(n_tiles * nb * 16 * 256);
+    codes.resize(n_tiles * nb * 4 * 1024);
     da.resize(n_tiles * nb * 16);
-    sums32.resize(n_tiles * nb * 16 * 16);
+    sums2.resize(n_tiles * nb * 8 * 16);
     for (int tt = 0; tt < n_tiles; ++tt) {
       const uint8_t* x0 = a.x + 16 * tt * a.x_stride;
-      for (int64_t k = 0; k < nb * 16; ++k)
-        GatherTokenTile(x0, a.x_stride, 16 * k, &codes[(tt * nb * 16 + k) * 256], 16);
+      for (int64_t k = 0; k < nb * 4; ++k)
+        GatherTokenTile(x0, a.x_stride, 64 * k, &codes[(tt * nb * 4 + k) * 1024], 64);
       for (int t = 0; t < 16; ++t) {
         const Act256View xv(x0 + t * a.x_stride, a.n_in);
         for (int64_t b = 0; b < nb; ++b) da[(tt * nb + b) * 16 + t] = xv.Scale(b);
-        for (int64_t k = 0; k < nb * 16; ++k) sums32[(tt * nb * 16 + k) * 16 + t] = 32 * xv.BSum(k);
+        for (int64_t p = 0; p < nb * 8; ++p) {
+          const auto s0 = static_cast<uint16_t>(xv.BSum(2 * p));
+          const auto s1 = static_cast<uint16_t>(xv.BSum(2 * p + 1));
+          sums2[(tt * nb * 8 + p) * 16 + t] = static_cast<int32_t>(s0 | (uint32_t{s1} << 16));
+        }
       }
     }
   }
 };
 
+// Tiles as for Q4_K (MakeConfigQ4K): tmm0 / tmm4 the lo / hi sums of the first
+// token tile, tmm5 / tmm6 of the second, tmm1 / tmm3 the lo / hi A tiles,
+// tmm2 / tmm7 the B tiles.
+template <int kTT>
 void TileQ6K(const MatmulArgs& a, const PanelQ6K& pn, const TokensQ6K& tok, int tt, int64_t r0) {
+  static_assert(kTT == 1 || kTT == 2);
   const int64_t nb = a.n_in / kQKK;
-  alignas(64) int32_t c[16][16][16];  // [sub-block][row][token]
-  Lanes acc;
-  ZeroLanes(acc);
-  const int8_t* const pcodes = pn.codes.data();
+  alignas(64) int32_t clo[kTT][16][16], chi[kTT][16][16];  // [tile][row][token]
+  Lanes acc[kTT];
+  for (int j = 0; j < kTT; ++j) ZeroLanes(acc[j]);
+  const uint8_t* const plo = pn.lo.data();
+  const int8_t* const phi = pn.hi.data();
   const int8_t* const tcodes = tok.codes.data();
   for (int64_t b = 0; b < nb; ++b) {
-    const int8_t* bt = tcodes + (tt * nb + b) * 16 * 256;
-    for (int s = 0; s < 16; ++s) {
-      HEARTH_TILE_LOAD(1, pcodes + (b * 16 + s) * 256, 16);
-      HEARTH_TILE_LOAD(2, bt + s * 256, 64);
-      TileProduct();
-      HEARTH_TILE_STORE(0, c[s], 64);
+    const int8_t* bt0 = tcodes + (tt * nb + b) * 4 * 1024;
+    const int8_t* bt1 = bt0 + nb * 4 * 1024;  // the next token tile (kTT == 2)
+    __asm__ volatile("tilezero %%tmm0" ::);
+    __asm__ volatile("tilezero %%tmm4" ::);
+    if constexpr (kTT == 2) {
+      __asm__ volatile("tilezero %%tmm5" ::);
+      __asm__ volatile("tilezero %%tmm6" ::);
     }
-    const __m512 da = _mm512_loadu_ps(&tok.da[(tt * nb + b) * 16]);
-    const int32_t* ts = &tok.sums32[(tt * nb + b) * 16 * 16];
-    const int32_t* sc = &pn.sc[b * 16 * 16];
-    const int l = static_cast<int>(b & 3);
-    for (int n = 0; n < 16; ++n) {
-      __m512i sv = _mm512_setzero_si512();
-      for (int s = 0; s < 16; ++s) {
-        const __m512i v =
-            _mm512_sub_epi32(_mm512_load_si512(c[s][n]), _mm512_loadu_si512(ts + s * 16));
-        sv = _mm512_add_epi32(sv, _mm512_mullo_epi32(_mm512_set1_epi32(sc[s * 16 + n]), v));
+    for (int g = 0; g < 4; ++g) {
+      HEARTH_TILE_LOAD(1, plo + (b * 4 + g) * 1024, 64);
+      HEARTH_TILE_LOAD(3, phi + (b * 4 + g) * 1024, 64);
+      HEARTH_TILE_LOAD(2, bt0 + g * 1024, 64);
+      __asm__ volatile("tdpbusd %%tmm2, %%tmm1, %%tmm0" ::);
+      __asm__ volatile("tdpbssd %%tmm2, %%tmm3, %%tmm4" ::);
+      if constexpr (kTT == 2) {
+        HEARTH_TILE_LOAD(7, bt1 + g * 1024, 64);
+        __asm__ volatile("tdpbusd %%tmm7, %%tmm1, %%tmm5" ::);
+        __asm__ volatile("tdpbssd %%tmm7, %%tmm3, %%tmm6" ::);
       }
-      const __m512 dd = _mm512_mul_ps(_mm512_set1_ps(pn.d[b * 16 + n]), da);
-      acc[n][l] = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(sv), acc[n][l]);
+    }
+    HEARTH_TILE_STORE(0, clo[0], 64);
+    HEARTH_TILE_STORE(4, chi[0], 64);
+    if constexpr (kTT == 2) {
+      HEARTH_TILE_STORE(5, clo[1], 64);
+      HEARTH_TILE_STORE(6, chi[1], 64);
+    }
+    const int32_t* sc = &pn.sc2[b * 8 * 16];
+    const int l = static_cast<int>(b & 3);
+    for (int j = 0; j < kTT; ++j) {
+      const __m512 da = _mm512_loadu_ps(&tok.da[((tt + j) * nb + b) * 16]);
+      const int32_t* ts = &tok.sums2[((tt + j) * nb + b) * 8 * 16];
+      for (int n = 0; n < 16; ++n) {
+        __m512i corr = _mm512_setzero_si512();
+        for (int p = 0; p < 8; ++p)  // scale pairs x sum pairs, exact in int32
+          corr = _mm512_dpwssd_epi32(corr, _mm512_set1_epi32(sc[p * 16 + n]),
+                                     _mm512_loadu_si512(ts + p * 16));
+        const __m512i sv =
+            _mm512_sub_epi32(_mm512_add_epi32(_mm512_load_si512(clo[j][n]),
+                                              _mm512_slli_epi32(_mm512_load_si512(chi[j][n]), 8)),
+                             _mm512_slli_epi32(corr, 5));
+        const __m512 dd = _mm512_mul_ps(_mm512_set1_ps(pn.d[b * 16 + n]), da);
+        acc[j][n][l] = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(sv), acc[j][n][l]);
+      }
     }
   }
-  StoreLanes(acc, a, tt, r0);
+  for (int j = 0; j < kTT; ++j) StoreLanes(acc[j], a, tt + j, r0);
 }
 
 struct KindQ4K {
@@ -320,11 +372,15 @@ struct KindQ4K {
 struct KindQ6K {
   using Panel = PanelQ6K;
   using Tokens = TokensQ6K;
-  static TileConfig Config() { return MakeConfig(16); }
-  static constexpr int64_t kTileBytesPerSuper = 16 * 256;
+  static TileConfig Config() { return MakeConfigQ4K(); }
+  static constexpr int64_t kTileBytesPerSuper = 4 * 1024;
   static void Tiles(const MatmulArgs& a, const Panel& p, const Tokens& t, int tt, int n,
                     int64_t r0) {
-    for (int j = 0; j < n; ++j) TileQ6K(a, p, t, tt + j, r0);
+    if (n == 2) {
+      TileQ6K<2>(a, p, t, tt, r0);
+    } else {
+      TileQ6K<1>(a, p, t, tt, r0);
+    }
   }
 };
 

@@ -137,6 +137,57 @@ TEST(MatmulAmx, BitIdenticalToVnni) {
   }
 }
 
+// The AMX K-quant kernels fold the sub-block scales into the codes (Q4_K:
+// code * (scale mod 16) and code * (scale / 16); Q6_K: the two bytes of
+// code * scale) and sum the planes in int32. Extreme codes and scales (Q6_K:
+// codes 0 / 63 with scales -128 / 127; any byte pattern in the code and scale
+// fields) must still give the VNNI bits, which form the same integers directly.
+TEST(MatmulAmx, ExtremeKQuantCodesAndScales) {
+  Isa all[8];
+  const int n_isa = AvailableIsas(all);
+  if (std::find(all, all + n_isa, Isa::kAmx) == all + n_isa)
+    GTEST_SKIP() << "this CPU (or OS) has no AMX-INT8: AMX variant not testable here";
+  std::mt19937 rng(99);
+  constexpr int64_t kRows = 32, kIn = 256 * 3;
+  constexpr int kTok = 32;
+  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+    SCOPED_TRACE(testing::TypeName(type));
+    const bool q6 = type == GgmlType::kQ6_K;
+    const size_t block = q6 ? 210 : 144;
+    // Q6_K: ql 0..127, qh 128..191, scales 192..207, d at 208. Q4_K: d, dmin
+    // at 0 and 2, scales 4..15, qs 16..143.
+    const size_t code_end = q6 ? 192 : 144, scale_begin = q6 ? 192 : 4, scale_end = q6 ? 208 : 16;
+    Weights w(type, kRows, kIn, 1, rng);
+    for (int64_t r = 0; r < kRows; ++r) {
+      for (int64_t b = 0; b < kIn / 256; ++b) {
+        uint8_t* p = w.buf.data() + r * w.row_bytes + b * block;
+        const int pattern = static_cast<int>((r + b) % 4);
+        for (size_t i = q6 ? 0 : 16; i < code_end; ++i) {
+          p[i] = pattern == 0 ? 0xFF : pattern == 1 ? 0x00 : static_cast<uint8_t>(rng());
+        }
+        for (size_t i = scale_begin; i < scale_end; ++i) {
+          // Q6_K: 0x80 = -128, 0x7F = 127; Q4_K: all-ones = scales and mins 63.
+          p[i] = pattern == 0   ? (q6 ? 0x80 : 0xFF)
+                 : pattern == 1 ? 0x7F
+                                : static_cast<uint8_t>(rng());
+        }
+      }
+    }
+    Activations x(type, kTok, kIn, 3, rng);
+    std::vector<float> amx(static_cast<size_t>(kRows * kTok)), vnni(amx.size());
+    const MatmulArgs a{type, w.row(0),   w.row_bytes, kIn, x.tok(0), x.stride,
+                       kTok, amx.data(), kRows,       0,   kRows};
+    Matmul(a, Isa::kAmx);
+    MatmulArgs b = a;
+    b.y = vnni.data();
+    Matmul(b, Isa::kAvx512Vnni);
+    for (size_t i = 0; i < amx.size(); ++i) {
+      ASSERT_TRUE(std::isfinite(vnni[i])) << i;
+      ASSERT_EQ(Bits(amx[i]), Bits(vnni[i])) << "t=" << i / kRows << " r=" << i % kRows;
+    }
+  }
+}
+
 // F32/F16/BF16 batches run a blocked GEMM over packed operands (6+ tokens,
 // n_in % 16 == 0). Every token must get the bits it gets alone (the matvec
 // path), across K blocks (odd chunk counts, a short last block), token blocks,
