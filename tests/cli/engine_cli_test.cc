@@ -110,6 +110,11 @@ TEST(EngineCliTest, BenchJsonLines) {
     EXPECT_TRUE(threads == 1 || threads == 2);
     if (test == "tg8") {
       EXPECT_NE(j->Find("roofline_percent"), nullptr);
+      // The probe reads at least 256 MiB (the model is far smaller), unless
+      // memory is short.
+      ASSERT_NE(j->Find("machine_bandwidth_buffer_bytes"), nullptr);
+      EXPECT_GE(j->Find("machine_bandwidth_buffer_bytes")->as_int(), int64_t{16} << 20);
+      EXPECT_GT(j->Find("machine_bandwidth_gb_per_s")->as_double(), 0.0);
     }
   }
   EXPECT_EQ(lines, 4);
