@@ -1,5 +1,6 @@
 // Facts about the device and this process: memory (with cgroup limits), disk,
-// RSS, container/VM hints, memory read bandwidth, power and GPU hints.
+// RSS, container/VM hints, power and GPU hints (memory read bandwidth:
+// base/bandwidth.h).
 //
 // Linux-only sources (/proc, /sys, statvfs). Every Get* function is
 // fallible: on another OS, or in a sandbox hiding /proc, it returns an error
@@ -108,30 +109,6 @@ VirtualizationProbe GatherVirtualizationProbe();
 // Pure classification of a probe.
 VirtualizationInfo ClassifyVirtualization(const VirtualizationProbe& probe);
 VirtualizationInfo DetectVirtualization();
-
-// ---- Memory bandwidth -------------------------------------------------------
-
-struct BandwidthResult {
-  double gb_per_s = 0;        // best pass, 1e9 bytes per second
-  int threads = 0;            // reader threads used
-  uint64_t buffer_bytes = 0;  // bytes read per pass
-  int passes = 0;             // timed passes
-  double elapsed_ms = 0;      // total, including allocation and first touch
-};
-// Measures memory read bandwidth: allocates a buffer much larger than the
-// last-level cache (256 MiB, less if little RAM is available; `buffer_bytes`
-// overrides), writes it once (page faults are not timed), then reads it with
-// `threads` threads several times with wide loads and keeps the best pass.
-// Runs 3 to 12 passes: stops starting passes once ~`max_seconds` would be
-// exceeded (after 3), or 2 x `max_seconds` (after 1). About 0.1-0.2 s for
-// 256 MiB at 20-40 GB/s; the first run in a fresh VM can spend more on page faults. Not thread-safe
-// with respect to other heavy work: run it on an otherwise idle process.
-// `huge_pages` false measures 4 KiB pages, as a memory-mapped model file has:
-// the ceiling that matters for decoding (about 10% below the huge-page figure).
-Result<BandwidthResult> MeasureReadBandwidth(int threads, double max_seconds,
-                                             uint64_t buffer_bytes = 0, bool huge_pages = true);
-// Convenience: the GB/s of MeasureReadBandwidth, or 0 on failure.
-double MeasureReadBandwidthGBs(int threads, double max_seconds);
 
 // ---- Cache, power and GPU hints ----------------------------------------------
 

@@ -1,4 +1,5 @@
 #include "base/sysinfo.h"
+#include "base/bandwidth.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -205,6 +206,26 @@ TEST(SysinfoTest, BandwidthIsPlausibleAndQuick) {
 
   EXPECT_FALSE(MeasureReadBandwidth(0, 0.5).ok());
   EXPECT_GT(MeasureReadBandwidthGBs(1, 0.2), 0.1);
+}
+
+// One buffer measured several times (bench measures between repetitions):
+// whole pages per thread, the pass limits kept, no reallocation.
+TEST(SysinfoTest, BandwidthProbeMeasuresRepeatedly) {
+  auto probe = ReadBandwidthProbe::Create(2, 16 * kMiB + 5000, /*huge_pages=*/false);
+  ASSERT_TRUE(probe.ok()) << probe.status().ToString();
+  EXPECT_EQ((*probe)->threads(), 2);
+  EXPECT_EQ((*probe)->buffer_bytes(), 16 * kMiB);  // 8 MiB + 2500 B per thread -> 8 MiB
+  for (int i = 0; i < 3; ++i) {
+    const BandwidthResult r = (*probe)->Measure(2, 4, 10.0);
+    EXPECT_GT(r.gb_per_s, 0.1);
+    EXPECT_EQ(r.passes, 4);  // 10 s is far more than 4 passes of 16 MiB take
+    EXPECT_EQ(r.buffer_bytes, 16 * kMiB);
+  }
+  // Over the time budget: min_passes; over twice the budget: one pass.
+  EXPECT_EQ((*probe)->Measure(2, 12, 1.0, 1.5).passes, 2);
+  EXPECT_EQ((*probe)->Measure(2, 12, 1.0, 100.0).passes, 1);
+  EXPECT_FALSE(ReadBandwidthProbe::Create(0, 16 * kMiB, true).ok());
+  EXPECT_FALSE(ReadBandwidthProbe::Create(2, 4096, true).ok());  // under a page per thread
 }
 
 // ---- Virtualization ------------------------------------------------------------

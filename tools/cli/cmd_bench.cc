@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "args.h"
+#include "base/bandwidth.h"
 #include "base/cpu_features.h"
 #include "base/json_writer.h"
 #include "base/strings.h"
@@ -23,7 +24,17 @@ struct BenchResult {
   std::vector<double> samples;  // tokens per second
   double median = 0, min = 0, max = 0;
   double bandwidth_gbs = 0;  // tg only
+  // tg only: the machine's read bandwidth measured before each repetition, and
+  // its median (0 when the probe could not run).
+  std::vector<double> machine_samples;
+  double machine_gbs = 0;
 };
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
 
 // Weight bytes one decode step reads: every matrix once (the embedding only one row).
 uint64_t BytesPerToken(const Model& m) {
@@ -117,10 +128,13 @@ int RunBench(int argc, char** argv) {
   // stay in a large last-level cache, which the weights cannot.
   const bool huge = setup->load.in_memory;
   const uint64_t bytes_per_token = BytesPerToken(**model);
-  auto bw =
-      MeasureReadBandwidth(max_threads, 0.5, ProbeBytes(bytes_per_token), /*huge_pages=*/huge);
-  const double machine_bw = bw.ok() ? bw->gb_per_s : 0.0;
-  const uint64_t probe_bytes = bw.ok() ? bw->buffer_bytes : 0;
+  auto probe = ReadBandwidthProbe::Create(max_threads, ProbeBytes(bytes_per_token), huge);
+  if (!probe.ok()) {
+    std::fprintf(stderr, "bench: no read-bandwidth probe, so no roofline: %s\n",
+                 probe.status().ToString().c_str());
+  }
+  const double machine_bw = probe.ok() ? (*probe)->Measure(3, 12, 0.5).gb_per_s : 0.0;
+  const uint64_t probe_bytes = probe.ok() ? (*probe)->buffer_bytes() : 0;
 
   std::vector<BenchResult> results;
   const bool as_json = args->Has("json"), as_md = args->Has("md");
@@ -139,15 +153,19 @@ int RunBench(int argc, char** argv) {
         auto session = Session::Create(*model, so);
         if (!session.ok()) return ReportError("bench", session.status());
         for (int rep = -1; rep < *reps; ++rep) {
+          // Decode: the ceiling measured right before each timed repetition,
+          // so that the ratio is taken under the same conditions.
+          if (!prefill && rep >= 0 && probe.ok()) {
+            r.machine_samples.push_back((*probe)->Measure(3, 3, 1.0).gb_per_s);
+          }
           auto tps = TimeOnce(session->get(), prefill, static_cast<int>(n));
           if (!tps.ok()) return ReportError("bench", tps.status());
           if (rep >= 0) r.samples.push_back(*tps);
         }
-        std::vector<double> sorted = r.samples;
-        std::sort(sorted.begin(), sorted.end());
-        r.median = sorted[sorted.size() / 2];
-        r.min = sorted.front();
-        r.max = sorted.back();
+        r.median = Median(r.samples);
+        r.min = *std::min_element(r.samples.begin(), r.samples.end());
+        r.max = *std::max_element(r.samples.begin(), r.samples.end());
+        r.machine_gbs = Median(r.machine_samples);
         if (!prefill) r.bandwidth_gbs = r.median * static_cast<double>(bytes_per_token) / 1e9;
         if (as_json) {
           json::Writer w;
@@ -168,10 +186,14 @@ int RunBench(int argc, char** argv) {
           if (!prefill) {
             w.Key("bytes_per_token"), w.Uint(bytes_per_token);
             w.Key("bandwidth_gb_per_s"), w.Double(r.bandwidth_gbs);
-            w.Key("machine_bandwidth_gb_per_s"), w.Double(machine_bw);
+            w.Key("machine_bandwidth_gb_per_s"), w.Double(r.machine_gbs);
+            w.Key("machine_bandwidth_samples");
+            w.BeginArray();
+            for (double v : r.machine_samples) w.Double(v);
+            w.EndArray();
             w.Key("machine_bandwidth_buffer_bytes"), w.Uint(probe_bytes);
             w.Key("roofline_percent"),
-                w.Double(machine_bw > 0 ? 100 * r.bandwidth_gbs / machine_bw : 0);
+                w.Double(r.machine_gbs > 0 ? 100 * r.bandwidth_gbs / r.machine_gbs : 0);
           }
           w.EndObject();
           std::printf("%s\n", w.str().c_str());
@@ -184,7 +206,8 @@ int RunBench(int argc, char** argv) {
   if (!as_json) {
     if (as_md) {
       std::printf(
-          "| model | test | threads | tok/s (median) | min | max | GB/s | roofline |\n"
+          "| model | test | threads | tok/s (median) | min | max | GB/s | of read bandwidth (GB/s) "
+          "|\n"
           "|---|---|---:|---:|---:|---:|---:|---:|\n");
     } else {
       std::printf(
@@ -198,14 +221,16 @@ int RunBench(int argc, char** argv) {
       const bool tg = r.test[0] == 't';
       std::string gbs = tg ? StrFormat("%.1f", r.bandwidth_gbs) : "";
       std::string roof =
-          tg && machine_bw > 0 ? StrFormat("%.0f%%", 100 * r.bandwidth_gbs / machine_bw) : "";
+          tg && r.machine_gbs > 0
+              ? StrFormat("%.0f%% of %.1f", 100 * r.bandwidth_gbs / r.machine_gbs, r.machine_gbs)
+              : "";
       if (as_md) {
         std::printf("| %s | %s | %d | %.2f | %.2f | %.2f | %s | %s |\n", model_name.c_str(),
                     r.test.c_str(), r.threads, r.median, r.min, r.max, gbs.c_str(), roof.c_str());
       } else {
         std::printf("  %-7s %2d threads  %9.2f tok/s  (min %.2f, max %.2f)%s%s\n", r.test.c_str(),
                     r.threads, r.median, r.min, r.max, tg ? ("  " + gbs + " GB/s").c_str() : "",
-                    tg ? ("  " + roof + " of roofline").c_str() : "");
+                    tg && !roof.empty() ? (" = " + roof + " GB/s read bandwidth").c_str() : "");
       }
     }
   }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "args.h"
+#include "base/bandwidth.h"
 #include "base/cpu_features.h"
 #include "base/json_writer.h"
 #include "base/strings.h"

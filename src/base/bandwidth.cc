@@ -1,0 +1,175 @@
+#include "base/bandwidth.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "base/strings.h"
+#include "base/sysinfo.h"
+
+#if defined(__x86_64__)
+#include <emmintrin.h>  // SSE2 is part of the x86-64 baseline
+#elif defined(__aarch64__)
+#include <arm_neon.h>  // so is NEON on AArch64
+#endif
+
+namespace hearth {
+namespace {
+
+// Reads [p, p + n) (p 64-byte aligned, n a multiple of 128) with wide loads into
+// a value that depends on every byte, so the loads cannot be optimized away.
+uint64_t ReadChunk(const uint8_t* p, size_t n) {
+#if defined(__x86_64__)
+  __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
+  for (size_t i = 0; i < n; i += 128) {
+    const __m128i* q = reinterpret_cast<const __m128i*>(p + i);
+    a0 = _mm_add_epi64(a0, _mm_or_si128(_mm_load_si128(q + 0), _mm_load_si128(q + 1)));
+    a1 = _mm_add_epi64(a1, _mm_or_si128(_mm_load_si128(q + 2), _mm_load_si128(q + 3)));
+    a2 = _mm_add_epi64(a2, _mm_or_si128(_mm_load_si128(q + 4), _mm_load_si128(q + 5)));
+    a3 = _mm_add_epi64(a3, _mm_or_si128(_mm_load_si128(q + 6), _mm_load_si128(q + 7)));
+  }
+  const __m128i s = _mm_add_epi64(_mm_add_epi64(a0, a1), _mm_add_epi64(a2, a3));
+  return static_cast<uint64_t>(_mm_cvtsi128_si64(s)) ^
+         static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(s, s)));
+#elif defined(__aarch64__)
+  uint64x2_t a0 = vdupq_n_u64(0), a1 = a0, a2 = a0, a3 = a0;
+  const uint64_t* q = reinterpret_cast<const uint64_t*>(p);
+  for (size_t i = 0; i < n / 8; i += 16) {
+    a0 = vaddq_u64(a0, vorrq_u64(vld1q_u64(q + i + 0), vld1q_u64(q + i + 2)));
+    a1 = vaddq_u64(a1, vorrq_u64(vld1q_u64(q + i + 4), vld1q_u64(q + i + 6)));
+    a2 = vaddq_u64(a2, vorrq_u64(vld1q_u64(q + i + 8), vld1q_u64(q + i + 10)));
+    a3 = vaddq_u64(a3, vorrq_u64(vld1q_u64(q + i + 12), vld1q_u64(q + i + 14)));
+  }
+  const uint64x2_t s = vaddq_u64(vaddq_u64(a0, a1), vaddq_u64(a2, a3));
+  return vgetq_lane_u64(s, 0) ^ vgetq_lane_u64(s, 1);
+#else
+  const uint64_t* q = reinterpret_cast<const uint64_t*>(p);
+  uint64_t a[4] = {0, 0, 0, 0};
+  for (size_t i = 0; i < n / 8; i += 8) {
+    for (int j = 0; j < 4; ++j) a[j] += q[i + 2 * j] | q[i + 2 * j + 1];
+  }
+  return a[0] ^ a[1] ^ a[2] ^ a[3];
+#endif
+}
+
+// Where readers leave their sums: a global the compiler must assume is observed.
+std::atomic<uint64_t> g_bandwidth_sink{0};
+
+double SecondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ReadBandwidthProbe>> ReadBandwidthProbe::Create(int threads,
+                                                                       uint64_t buffer_bytes,
+                                                                       bool huge_pages) {
+  if (threads < 1 || threads > 1024) {
+    return InvalidArgumentError(StrFormat("bandwidth threads must be 1..1024, got %d", threads));
+  }
+  // Whole pages per thread, so each thread can first-touch its own part.
+  const uint64_t chunk = buffer_bytes / static_cast<uint64_t>(threads) / 4096 * 4096;
+  if (chunk == 0) return InvalidArgumentError("bandwidth buffer smaller than a page per thread");
+  const uint64_t total = chunk * static_cast<uint64_t>(threads);
+  void* mem = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) {
+    return ErrnoError(StrFormat("allocating %s for the bandwidth test", HumanBytes(total).c_str()),
+                      errno);
+  }
+#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
+  // Huge pages: fewer faults and TLB misses (a hint only). Without them the
+  // buffer reads like a memory-mapped model file, which uses 4 KiB pages.
+  madvise(mem, total, huge_pages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+#endif
+  uint8_t* base = static_cast<uint8_t*>(mem);
+  // Real pages, not the shared zero page, each written by its reader.
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) {
+    pool.emplace_back([=] { std::memset(base + chunk * t, 0x5A + t, chunk); });
+  }
+  std::memset(base, 0x5A, chunk);
+  for (std::thread& th : pool) th.join();
+  return std::unique_ptr<ReadBandwidthProbe>(new ReadBandwidthProbe(threads, chunk, base));
+}
+
+ReadBandwidthProbe::~ReadBandwidthProbe() {
+  munmap(base_, buffer_bytes());
+}
+
+BandwidthResult ReadBandwidthProbe::Measure(int min_passes, int max_passes, double max_seconds,
+                                            double spent_seconds) const {
+  const auto t0 = std::chrono::steady_clock::now();
+  min_passes = std::max(1, min_passes);
+  max_passes = std::max(min_passes, max_passes);
+  // Pass control runs in the barrier's completion step (one thread, all others
+  // waiting): even phases open a pass or stop, odd phases close and time it.
+  int phase = 0, passes = 0;
+  double best = 0, last = 0;
+  bool stop = false;
+  std::chrono::steady_clock::time_point pass_start;
+  auto on_phase = [&]() noexcept {
+    if (phase++ % 2 == 0) {
+      const double projected = spent_seconds + SecondsSince(t0) + last;
+      stop = passes >= max_passes || (passes >= min_passes && projected > max_seconds) ||
+             (passes >= 1 && projected > 2 * max_seconds);
+      pass_start = std::chrono::steady_clock::now();
+    } else {
+      last = SecondsSince(pass_start);
+      if (passes++ == 0 || last < best) best = last;
+    }
+  };
+  std::barrier sync(threads_, on_phase);
+  auto worker = [&](int t) {
+    const uint8_t* p = base_ + chunk_ * static_cast<uint64_t>(t);
+    uint64_t acc = 0;
+    for (;;) {
+      sync.arrive_and_wait();
+      if (stop) break;
+      acc += ReadChunk(p, chunk_);
+      sync.arrive_and_wait();
+    }
+    g_bandwidth_sink.fetch_xor(acc, std::memory_order_relaxed);
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads_; ++t) pool.emplace_back(worker, t);
+  worker(0);
+  for (std::thread& th : pool) th.join();
+
+  BandwidthResult r;
+  r.threads = threads_;
+  r.buffer_bytes = buffer_bytes();
+  r.passes = passes;
+  r.gb_per_s = best > 0 ? static_cast<double>(r.buffer_bytes) / best / 1e9 : 0;
+  r.elapsed_ms = (spent_seconds + SecondsSince(t0)) * 1e3;
+  return r;
+}
+
+Result<BandwidthResult> MeasureReadBandwidth(int threads, double max_seconds, uint64_t buffer_bytes,
+                                             bool huge_pages) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (buffer_bytes == 0) {
+    buffer_bytes = uint64_t{256} << 20;  // far above the LLC of devices we target
+    Result<MemoryInfo> mem = GetMemoryInfo();
+    if (mem.ok()) buffer_bytes = std::min(buffer_bytes, mem->EffectiveAvailableBytes() / 4);
+    buffer_bytes = std::max(buffer_bytes, uint64_t{16} << 20);
+  }
+  auto probe = ReadBandwidthProbe::Create(threads, buffer_bytes, huge_pages);
+  if (!probe.ok()) return probe.status();
+  // At least 3 passes when affordable: the first pass after a slow first touch
+  // (e.g. a VM backing fresh pages) is often disturbed.
+  return (*probe)->Measure(3, 12, max_seconds, SecondsSince(t0));
+}
+
+double MeasureReadBandwidthGBs(int threads, double max_seconds) {
+  Result<BandwidthResult> r = MeasureReadBandwidth(threads, max_seconds);
+  return r.ok() ? r->gb_per_s : 0.0;
+}
+
+}  // namespace hearth
