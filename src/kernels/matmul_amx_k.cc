@@ -129,15 +129,60 @@ struct TokensQ4K {
   }
 };
 
-// Tiles for Q4_K: tmm0 / tmm4 the lo / hi sums of the first token tile and
-// tmm5 / tmm6 those of the second (16 rows x 16 tokens int32), tmm1 / tmm3 the
-// lo / hi A tiles (16 rows x 64 bytes), tmm2 / tmm7 the B tiles of the two
-// token tiles (16 x (16 tokens x 4 int8)). Two token tiles share each A tile
-// load: the loads, mostly from L2, are what bounds this loop.
-TileConfig MakeConfigQ4K() {
+// Tiles for Q4_K and Q6_K: tmm0 / tmm4 the lo / hi sums of the first token
+// tile and tmm5 / tmm6 those of the second (16 rows x 16 tokens int32), tmm1 /
+// tmm3 the lo / hi A tiles (16 rows x 64 bytes), tmm2 / tmm7 the B tiles of the
+// two token tiles (16 x (16 tokens x 4 int8)). Two token tiles share each A
+// tile load: the loads, mostly from L2, are what bounds this loop.
+TileConfig MakeConfigK() {
   TileConfig c;
   for (int i = 0; i < 8; ++i) c.rows[i] = 16, c.colsb[i] = 64;
   return c;
+}
+
+// The two plane sums of one super-block for kTT (1 or 2) token tiles:
+// clo[j] / chi[j] = A lo / hi (16 rows x 256 values: 4 tiles of 64 at lo, hi)
+// times B of token tile j (4 tiles at bt0 + j * next_tile), int32 [row][token].
+// The lo plane is unsigned (tdpbusd); the hi plane signed when kSignedHi
+// (tdpbssd: Q6_K), unsigned otherwise (Q4_K).
+template <int kTT, bool kSignedHi>
+inline void PlaneSums(const uint8_t* lo, const void* hi, const int8_t* bt0, int64_t next_tile,
+                      int32_t (*clo)[16][16], int32_t (*chi)[16][16]) {
+  static_assert(kTT == 1 || kTT == 2);
+  const uint8_t* const hib = static_cast<const uint8_t*>(hi);
+  const int8_t* const bt1 = bt0 + next_tile;
+  __asm__ volatile("tilezero %%tmm0" ::);
+  __asm__ volatile("tilezero %%tmm4" ::);
+  if constexpr (kTT == 2) {
+    __asm__ volatile("tilezero %%tmm5" ::);
+    __asm__ volatile("tilezero %%tmm6" ::);
+  }
+  for (int g = 0; g < 4; ++g) {
+    HEARTH_TILE_LOAD(1, lo + g * 1024, 64);
+    HEARTH_TILE_LOAD(3, hib + g * 1024, 64);
+    HEARTH_TILE_LOAD(2, bt0 + g * 1024, 64);
+    __asm__ volatile("tdpbusd %%tmm2, %%tmm1, %%tmm0" ::);
+    if constexpr (kSignedHi) {
+      __asm__ volatile("tdpbssd %%tmm2, %%tmm3, %%tmm4" ::);
+    } else {
+      __asm__ volatile("tdpbusd %%tmm2, %%tmm3, %%tmm4" ::);
+    }
+    if constexpr (kTT == 2) {
+      HEARTH_TILE_LOAD(7, bt1 + g * 1024, 64);
+      __asm__ volatile("tdpbusd %%tmm7, %%tmm1, %%tmm5" ::);
+      if constexpr (kSignedHi) {
+        __asm__ volatile("tdpbssd %%tmm7, %%tmm3, %%tmm6" ::);
+      } else {
+        __asm__ volatile("tdpbusd %%tmm7, %%tmm3, %%tmm6" ::);
+      }
+    }
+  }
+  HEARTH_TILE_STORE(0, clo[0], 64);
+  HEARTH_TILE_STORE(4, chi[0], 64);
+  if constexpr (kTT == 2) {
+    HEARTH_TILE_STORE(5, clo[1], 64);
+    HEARTH_TILE_STORE(6, chi[1], 64);
+  }
 }
 
 // Y for token tiles [tt, tt + kTT) x rows [r0, r0 + 16).
@@ -153,32 +198,8 @@ void TileQ4K(const MatmulArgs& a, const PanelQ4K& pn, const TokensQ4K& tok, int 
   const uint8_t* const phi = pn.hi.data();
   const int8_t* const tcodes = tok.codes.data();
   for (int64_t b = 0; b < nb; ++b) {
-    const int8_t* bt0 = tcodes + (tt * nb + b) * 4 * 1024;
-    const int8_t* bt1 = bt0 + nb * 4 * 1024;  // the next token tile (kTT == 2)
-    __asm__ volatile("tilezero %%tmm0" ::);
-    __asm__ volatile("tilezero %%tmm4" ::);
-    if constexpr (kTT == 2) {
-      __asm__ volatile("tilezero %%tmm5" ::);
-      __asm__ volatile("tilezero %%tmm6" ::);
-    }
-    for (int p = 0; p < 4; ++p) {
-      HEARTH_TILE_LOAD(1, plo + (b * 4 + p) * 1024, 64);
-      HEARTH_TILE_LOAD(3, phi + (b * 4 + p) * 1024, 64);
-      HEARTH_TILE_LOAD(2, bt0 + p * 1024, 64);
-      __asm__ volatile("tdpbusd %%tmm2, %%tmm1, %%tmm0" ::);
-      __asm__ volatile("tdpbusd %%tmm2, %%tmm3, %%tmm4" ::);
-      if constexpr (kTT == 2) {
-        HEARTH_TILE_LOAD(7, bt1 + p * 1024, 64);
-        __asm__ volatile("tdpbusd %%tmm7, %%tmm1, %%tmm5" ::);
-        __asm__ volatile("tdpbusd %%tmm7, %%tmm3, %%tmm6" ::);
-      }
-    }
-    HEARTH_TILE_STORE(0, clo[0], 64);
-    HEARTH_TILE_STORE(4, chi[0], 64);
-    if constexpr (kTT == 2) {
-      HEARTH_TILE_STORE(5, clo[1], 64);
-      HEARTH_TILE_STORE(6, chi[1], 64);
-    }
+    PlaneSums<kTT, false>(plo + b * 4 * 1024, phi + b * 4 * 1024, tcodes + (tt * nb + b) * 4 * 1024,
+                          nb * 4 * 1024, clo, chi);
     const int32_t* mn = &pn.mn2[b * 4 * 16];
     const int l = static_cast<int>(b & 3);
     for (int j = 0; j < kTT; ++j) {
@@ -292,9 +313,7 @@ struct TokensQ6K {
   }
 };
 
-// Tiles as for Q4_K (MakeConfigQ4K): tmm0 / tmm4 the lo / hi sums of the first
-// token tile, tmm5 / tmm6 of the second, tmm1 / tmm3 the lo / hi A tiles,
-// tmm2 / tmm7 the B tiles.
+// Y for token tiles [tt, tt + kTT) x rows [r0, r0 + 16).
 template <int kTT>
 void TileQ6K(const MatmulArgs& a, const PanelQ6K& pn, const TokensQ6K& tok, int tt, int64_t r0) {
   static_assert(kTT == 1 || kTT == 2);
@@ -306,32 +325,8 @@ void TileQ6K(const MatmulArgs& a, const PanelQ6K& pn, const TokensQ6K& tok, int 
   const int8_t* const phi = pn.hi.data();
   const int8_t* const tcodes = tok.codes.data();
   for (int64_t b = 0; b < nb; ++b) {
-    const int8_t* bt0 = tcodes + (tt * nb + b) * 4 * 1024;
-    const int8_t* bt1 = bt0 + nb * 4 * 1024;  // the next token tile (kTT == 2)
-    __asm__ volatile("tilezero %%tmm0" ::);
-    __asm__ volatile("tilezero %%tmm4" ::);
-    if constexpr (kTT == 2) {
-      __asm__ volatile("tilezero %%tmm5" ::);
-      __asm__ volatile("tilezero %%tmm6" ::);
-    }
-    for (int g = 0; g < 4; ++g) {
-      HEARTH_TILE_LOAD(1, plo + (b * 4 + g) * 1024, 64);
-      HEARTH_TILE_LOAD(3, phi + (b * 4 + g) * 1024, 64);
-      HEARTH_TILE_LOAD(2, bt0 + g * 1024, 64);
-      __asm__ volatile("tdpbusd %%tmm2, %%tmm1, %%tmm0" ::);
-      __asm__ volatile("tdpbssd %%tmm2, %%tmm3, %%tmm4" ::);
-      if constexpr (kTT == 2) {
-        HEARTH_TILE_LOAD(7, bt1 + g * 1024, 64);
-        __asm__ volatile("tdpbusd %%tmm7, %%tmm1, %%tmm5" ::);
-        __asm__ volatile("tdpbssd %%tmm7, %%tmm3, %%tmm6" ::);
-      }
-    }
-    HEARTH_TILE_STORE(0, clo[0], 64);
-    HEARTH_TILE_STORE(4, chi[0], 64);
-    if constexpr (kTT == 2) {
-      HEARTH_TILE_STORE(5, clo[1], 64);
-      HEARTH_TILE_STORE(6, chi[1], 64);
-    }
+    PlaneSums<kTT, true>(plo + b * 4 * 1024, phi + b * 4 * 1024, tcodes + (tt * nb + b) * 4 * 1024,
+                         nb * 4 * 1024, clo, chi);
     const int32_t* sc = &pn.sc2[b * 8 * 16];
     const int l = static_cast<int>(b & 3);
     for (int j = 0; j < kTT; ++j) {
@@ -357,7 +352,7 @@ void TileQ6K(const MatmulArgs& a, const PanelQ6K& pn, const TokensQ6K& tok, int 
 struct KindQ4K {
   using Panel = PanelQ4K;
   using Tokens = TokensQ4K;
-  static TileConfig Config() { return MakeConfigQ4K(); }
+  static TileConfig Config() { return MakeConfigK(); }
   static constexpr int64_t kTileBytesPerSuper = 4 * 1024;
   // Token tiles [tt, tt + n), n <= 2.
   static void Tiles(const MatmulArgs& a, const Panel& p, const Tokens& t, int tt, int n,
@@ -372,7 +367,7 @@ struct KindQ4K {
 struct KindQ6K {
   using Panel = PanelQ6K;
   using Tokens = TokensQ6K;
-  static TileConfig Config() { return MakeConfigQ4K(); }
+  static TileConfig Config() { return MakeConfigK(); }
   static constexpr int64_t kTileBytesPerSuper = 4 * 1024;
   static void Tiles(const MatmulArgs& a, const Panel& p, const Tokens& t, int tt, int n,
                     int64_t r0) {
