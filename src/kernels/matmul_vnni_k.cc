@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <vector>
 
 #include "format/quant_blocks.h"
 #include "kernels/act_layout.h"
@@ -40,9 +41,10 @@ inline __m256i LoadBsums(const Act256View& xv, int64_t b) {
 // L1 all within noise of each other).
 constexpr int64_t kPrefetchAhead = 2048;
 
-// Q4_K, per super-block (144 bytes) and token: the codes come from two
-// broadcast 32-byte loads per 128 values, the high nibbles shifted in the upper
-// half (no cross-lane shuffles); the scale vectors from one vpermd each. The
+// Q4_K, per super-block (144 bytes) and token: the codes come from one plain
+// 64-byte load per 128 values (low nibbles, then high: no shuffles, no
+// broadcasts), the activations having been put in that order once per call
+// (RunQ4K); the scale vectors from one vpermd each. The
 // float steps run for 4 super-blocks at once, lane j of a 4-float vector being
 // l[j] of KAccumulator: the exact S_b and M_b of the 4 are reduced together
 // (one transposed reduction instead of 4 horizontal ones), then the same
@@ -68,13 +70,16 @@ struct KernelQ4K {
     // Lane j: scale j in both int16 halves.
     const __m256i sc32 = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<int64_t>(sc8)));
     const __m512i sc2 = _mm512_castsi256_si512(_mm256_or_si256(sc32, _mm256_slli_epi32(sc32, 16)));
-    __m512i v[4];  // codes of elements 64i .. 64i+63: low nibbles, then high
-    for (int i = 0; i < 4; ++i) {
-      const __m512i z = _mm512_broadcast_i64x4(_mm256_loadu_si256(
-          reinterpret_cast<const __m256i*>(p + offsetof(BlockQ4_K, qs) + 32 * i)));
-      v[i] = _mm512_and_si512(_mm512_mask_srli_epi16(z, 0xFFFF0000u, z, 4), low4);
+    // Codes of half h (128 values) from one 64-byte load z: v[2h] = low
+    // nibbles (sub-blocks 4h, 4h + 2), v[2h + 1] = high (4h + 1, 4h + 3); the
+    // activations are in that order (PermuteQ4K).
+    __m512i v[4];
+    for (int h = 0; h < 2; ++h) {
+      const __m512i z = _mm512_loadu_si512(p + offsetof(BlockQ4_K, qs) + 64 * h);
+      v[2 * h] = _mm512_and_si512(z, low4);
+      v[2 * h + 1] = _mm512_and_si512(_mm512_srli_epi16(z, 4), low4);
     }
-    __m512i scv[4];  // 16 x sc[2i], 16 x sc[2i+1] (int16)
+    __m512i scv[4];  // v[i]'s sub-block scales per int32 lane (int16 pairs)
     for (int i = 0; i < 4; ++i) scv[i] = _mm512_permutexvar_epi32(sidx[i], sc2);
     // Lane j: min j in both int16 halves (the pairs of 16-value activation sums).
     const __m256i m32 = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<int64_t>(m8)));
@@ -97,9 +102,13 @@ struct KernelQ4K {
     const int64_t nb = n_in / kQKK;
     Act256View xv[T];
     for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
-    __m512i sidx[4];  // scale vector i: 8 x lane 2i, 8 x lane 2i+1 (int32)
-    for (int i = 0; i < 4; ++i) {
-      sidx[i] = _mm512_inserti64x4(_mm512_set1_epi32(2 * i), _mm256_set1_epi32(2 * i + 1), 1);
+    // Scale vector 2h + l: 8 x sub-block 4h + l, 8 x sub-block 4h + l + 2.
+    __m512i sidx[4];
+    for (int h = 0; h < 2; ++h) {
+      for (int l = 0; l < 2; ++l) {
+        sidx[2 * h + l] =
+            _mm512_inserti64x4(_mm512_set1_epi32(4 * h + l), _mm256_set1_epi32(4 * h + l + 2), 1);
+      }
     }
     __m128 acc[T];
     for (int t = 0; t < T; ++t) acc[t] = _mm_setzero_ps();
@@ -251,12 +260,35 @@ void Run(const MatmulArgs& a) {
   DriveRows<K>(a);
 }
 
+// Q4_K: the activations with each 128 values' codes in the order of the
+// kernel's 64-byte weight loads, [0, 32) [64, 96) [32, 64) [96, 128); scales
+// and sums as they are. Copied once per call (O(n_tok * n_in)).
+void RunQ4K(const MatmulArgs& a) {
+  const size_t row = ActivationRowBytes(GgmlType::kQ4_K, a.n_in);
+  thread_local std::vector<uint8_t> buf;
+  if (buf.size() < row * static_cast<size_t>(a.n_tok)) buf.resize(row * a.n_tok);
+  for (int t = 0; t < a.n_tok; ++t) {
+    const uint8_t* x = a.x + t * a.x_stride;
+    uint8_t* o = buf.data() + t * row;
+    std::memcpy(o + a.n_in, x + a.n_in, row - static_cast<size_t>(a.n_in));
+    for (int64_t h = 0; h < a.n_in; h += 128) {
+      for (int k = 0; k < 4; ++k) {
+        std::memcpy(o + h + 32 * k, x + h + 32 * ((k & 1) * 2 + (k >> 1)), 32);
+      }
+    }
+  }
+  MatmulArgs b = a;
+  b.x = buf.data();
+  b.x_stride = row;
+  DriveRows<KernelQ4K>(b);
+}
+
 }  // namespace
 
 MatmulFn Avx512VnniKKernel(GgmlType wtype) {
   switch (wtype) {
     case GgmlType::kQ4_K:
-      return &Run<KernelQ4K>;
+      return &RunQ4K;
     case GgmlType::kQ6_K:
       return &Run<KernelQ6K>;
     default:
