@@ -92,8 +92,7 @@ TEST(EngineCliTest, LogitsMatchTheGoldenPromptRows) {
 
 TEST(EngineCliTest, BenchJsonLines) {
   HEARTH_REQUIRE_SHARED();
-  auto r = RunCommand(Hearth() + " bench -m " + Aidreams() +
-                      " -p 16 -n 8 -r 2 --thread-list 1,2 --json");
+  auto r = RunCommand(Hearth() + " bench -m " + Aidreams() + " -p 16 -n 8 -r 2 -t 1,2 --json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   int lines = 0;
   for (std::string_view line : StrSplit(r.output, '\n')) {
@@ -118,6 +117,32 @@ TEST(EngineCliTest, BenchJsonLines) {
     }
   }
   EXPECT_EQ(lines, 4);
+}
+
+// -t takes one count or a list to sweep; --thread-list is the same option.
+TEST(EngineCliTest, BenchThreadCounts) {
+  HEARTH_REQUIRE_SHARED();
+  const std::string base = Hearth() + " bench -m " + Aidreams() + " -p 8 -n 0 -r 1 --json ";
+  auto threads_of = [](const std::string& out) {
+    std::vector<int64_t> t;
+    for (std::string_view line : StrSplit(out, '\n')) {
+      if (line.empty()) continue;
+      auto j = json::Parse(line);
+      if (j.ok()) t.push_back(j->Find("threads")->as_int());
+    }
+    return t;
+  };
+  auto one = RunCommand(base + "-t 1");
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_EQ(threads_of(one.output), std::vector<int64_t>({1}));
+  auto alias = RunCommand(base + "--thread-list 2,1");
+  ASSERT_EQ(alias.exit_code, 0) << alias.output;
+  EXPECT_EQ(threads_of(alias.output), std::vector<int64_t>({2, 1}));
+  for (const char* bad : {"-t 1,x", "-t 0,1", "-t 1 --thread-list 2", "-t ''"}) {
+    auto r = RunCommand(base + bad, true);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.output.find("hearth bench: error:"), std::string::npos) << bad << ": " << r.output;
+  }
 }
 
 TEST(EngineCliTest, TokenizeMatchesGoldenPromptIds) {

@@ -88,22 +88,21 @@ int RunBench(int argc, char** argv) {
       "this machine's read bandwidth, measured as the weights are read: on 4 KiB pages\n"
       "(mapped file) or huge pages (--load memory), over as many bytes as a decode step\n"
       "reads (at least 256 MiB).");
-  AddEngineOptions(p);
+  AddEngineOptions(p, ThreadsOption::kList);
   p.Option("n-prompt", 'p', "N,...", "prefill lengths (0 to skip)", "512");
   p.Option("n-gen", 'n', "N,...", "decode lengths (0 to skip)", "128");
-  p.Option("thread-list", 0, "T,...", "thread counts to sweep", "the -t value");
+  p.Option("thread-list", 0, "N,...", "the same as -t N,...", "physical cores");
   p.Option("repetitions", 'r', "N", "timed repetitions per test", "5");
   p.Flag("json", 0, "one JSON object per line and test");
   p.Flag("md", 0, "a markdown table");
-  p.Epilog(
-      "Example:\n  hearth bench -m tinyllama-q4_0.gguf -p 128,512 -n 128 --thread-list 1,2 --json");
+  p.Epilog("Example:\n  hearth bench -m tinyllama-q4_0.gguf -p 128,512 -n 128 -t 1,2 --json");
   auto args = p.Parse(argc, argv);
   if (!args.ok()) return ReportError("bench", args.status());
   if (args->help) {
     std::printf("%s", p.Help().c_str());
     return kExitOk;
   }
-  auto setup = ParseEngineOptions(*args);
+  auto setup = ParseEngineOptions(*args, true, ThreadsOption::kList);
   if (!setup.ok()) return ReportError("bench", setup.status());
   auto pps = args->GetIntList("n-prompt", {512}, 0, 1 << 16);
   if (!pps.ok()) return ReportError("bench", pps.status());
@@ -111,10 +110,14 @@ int RunBench(int argc, char** argv) {
   if (!tgs.ok()) return ReportError("bench", tgs.status());
   auto reps = args->GetInt("repetitions", 5, 1, 1000);
   if (!reps.ok()) return ReportError("bench", reps.status());
-  std::vector<int64_t> default_threads = {setup->session.n_threads > 0
-                                              ? setup->session.n_threads
-                                              : std::max(1, GetCpuFeatures().physical_cores)};
-  auto thread_list = args->GetIntList("thread-list", default_threads, 1, 1024);
+  if (args->Has("threads") && args->Has("thread-list")) {
+    return ReportError("bench", InvalidArgumentError("give the thread counts once: -t N,... or "
+                                                     "--thread-list N,... (the same option)",
+                                                     "cli.usage"));
+  }
+  const std::vector<int64_t> default_threads = {std::max(1, GetCpuFeatures().physical_cores)};
+  auto thread_list = args->GetIntList(args->Has("thread-list") ? "thread-list" : "threads",
+                                      default_threads, 1, 1024);
   if (!thread_list.ok()) return ReportError("bench", thread_list.status());
 
   auto model = Model::Load(setup->model_path, setup->load);

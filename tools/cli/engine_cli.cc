@@ -6,9 +6,14 @@
 
 namespace hearth::cli {
 
-void AddEngineOptions(ArgParser& p) {
+void AddEngineOptions(ArgParser& p, ThreadsOption threads) {
   p.Option("model", 'm', "MODEL.gguf", "the model (required)");
-  p.Option("threads", 't', "N", "worker threads", "physical cores");
+  if (threads == ThreadsOption::kList) {
+    p.Option("threads", 't', "N,...", "worker threads; several counts are run one after another",
+             "physical cores");
+  } else {
+    p.Option("threads", 't', "N", "worker threads", "physical cores");
+  }
   p.Option("ctx", 'c', "N", "context length (KV cache positions)", "min(n_ctx_train, 4096)");
   p.Option("kv-type", 0, "TYPE", "KV cache element type: f16 or f32", "f16");
   p.Option("batch", 'b', "N", "prefill micro-batch (tokens per forward pass)", "256");
@@ -19,13 +24,17 @@ void AddEngineOptions(ArgParser& p) {
            "mmap");
 }
 
-Result<EngineSetup> ParseEngineOptions(const Args& a, bool require_model) {
+Result<EngineSetup> ParseEngineOptions(const Args& a, bool require_model,
+                                       ThreadsOption threads_option) {
   EngineSetup s;
   s.model_path = a.Get("model");
   if (s.model_path.empty() && require_model) {
     return InvalidArgumentError("missing -m MODEL.gguf", "cli.usage");
   }
-  HEARTH_ASSIGN_OR_RETURN(int64_t threads, a.GetInt("threads", 0, 1, 1024));
+  int64_t threads = 0;
+  if (threads_option == ThreadsOption::kOne) {
+    HEARTH_ASSIGN_OR_RETURN(threads, a.GetInt("threads", 0, 1, 1024));
+  }
   HEARTH_ASSIGN_OR_RETURN(int64_t ctx, a.GetInt("ctx", 0, 1, 1 << 20));
   HEARTH_ASSIGN_OR_RETURN(int64_t batch, a.GetInt("batch", 256, 1, 8192));
   HEARTH_ASSIGN_OR_RETURN(std::string kv, a.GetChoice("kv-type", "f16", {"f16", "f32"}));

@@ -12,15 +12,21 @@
 
 namespace hearth::cli {
 
-// Adds -m/--model, -t/--threads, -c/--ctx, --kv-type, --batch, --mlock.
-void AddEngineOptions(ArgParser& p);
+// How -t/--threads is read: one count (run, logits, serve), or a comma-separated
+// list of counts to sweep (bench, which parses the list itself).
+enum class ThreadsOption { kOne, kList };
+
+// Adds -m/--model, -t/--threads, -c/--ctx, --kv-type, --batch, --mlock, --load.
+void AddEngineOptions(ArgParser& p, ThreadsOption threads = ThreadsOption::kOne);
 
 struct EngineSetup {
   std::string model_path;
   SessionOptions session;
   ModelLoadOptions load;
 };
-Result<EngineSetup> ParseEngineOptions(const Args& a, bool require_model = true);
+// With ThreadsOption::kList, session.n_threads is left 0 (the caller reads the list).
+Result<EngineSetup> ParseEngineOptions(const Args& a, bool require_model = true,
+                                       ThreadsOption threads = ThreadsOption::kOne);
 
 struct LoadedModel {
   std::shared_ptr<const Model> model;
