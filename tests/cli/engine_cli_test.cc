@@ -120,6 +120,7 @@ TEST(EngineCliTest, BenchJsonLines) {
 }
 
 // -t takes one count or a list to sweep; --thread-list is the same option.
+// (The base command asks for --json, so "--md" is a conflicting second format.)
 TEST(EngineCliTest, BenchThreadCounts) {
   HEARTH_REQUIRE_SHARED();
   const std::string base = Hearth() + " bench -m " + Aidreams() + " -p 8 -n 0 -r 1 --json ";
@@ -138,7 +139,7 @@ TEST(EngineCliTest, BenchThreadCounts) {
   auto alias = RunCommand(base + "--thread-list 2,1");
   ASSERT_EQ(alias.exit_code, 0) << alias.output;
   EXPECT_EQ(threads_of(alias.output), std::vector<int64_t>({2, 1}));
-  for (const char* bad : {"-t 1,x", "-t 0,1", "-t 1 --thread-list 2", "-t ''"}) {
+  for (const char* bad : {"-t 1,x", "-t 0,1", "-t 1 --thread-list 2", "-t ''", "-t 1 --md"}) {
     auto r = RunCommand(base + bad, true);
     EXPECT_NE(r.exit_code, 0) << bad;
     EXPECT_NE(r.output.find("hearth bench: error:"), std::string::npos) << bad << ": " << r.output;

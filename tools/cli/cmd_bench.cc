@@ -110,6 +110,10 @@ int RunBench(int argc, char** argv) {
   if (!tgs.ok()) return ReportError("bench", tgs.status());
   auto reps = args->GetInt("repetitions", 5, 1, 1000);
   if (!reps.ok()) return ReportError("bench", reps.status());
+  if (args->Has("json") && args->Has("md")) {
+    return ReportError(
+        "bench", InvalidArgumentError("choose one output format: --json or --md", "cli.usage"));
+  }
   if (args->Has("threads") && args->Has("thread-list")) {
     return ReportError("bench", InvalidArgumentError("give the thread counts once: -t N,... or "
                                                      "--thread-list N,... (the same option)",
