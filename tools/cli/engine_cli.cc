@@ -8,12 +8,10 @@ namespace hearth::cli {
 
 void AddEngineOptions(ArgParser& p, ThreadsOption threads) {
   p.Option("model", 'm', "MODEL.gguf", "the model (required)");
-  if (threads == ThreadsOption::kList) {
-    p.Option("threads", 't', "N,...", "worker threads; several counts are run one after another",
-             "physical cores");
-  } else {
-    p.Option("threads", 't', "N", "worker threads", "physical cores");
-  }
+  const bool list = threads == ThreadsOption::kList;
+  p.Option("threads", 't', list ? "N,..." : "N",
+           list ? "worker threads; several counts are run one after another" : "worker threads",
+           "physical cores");
   p.Option("ctx", 'c', "N", "context length (KV cache positions)", "min(n_ctx_train, 4096)");
   p.Option("kv-type", 0, "TYPE", "KV cache element type: f16 or f32", "f16");
   p.Option("batch", 'b', "N", "prefill micro-batch (tokens per forward pass)", "256");

@@ -12,7 +12,7 @@
 
 namespace hearth::cli {
 
-// How -t/--threads is read: one count (run, logits, serve), or a comma-separated
+// How -t/--threads is read: one count (run, logits, chat), or a comma-separated
 // list of counts to sweep (bench, which parses the list itself).
 enum class ThreadsOption { kOne, kList };
 
