@@ -1,6 +1,6 @@
 // Single-thread matvec throughput per weight type and ISA on TinyLlama-sized
 // matrices, reported as GB/s of weight bytes read (best call of many).
-//   kernels_bench [--tok N] [--types Q4_0,Q8_0] [--min-ms 300]
+//   kernels_bench [--tok N] [--types Q4_0,Q8_0] [--isa avx512] [--min-ms 300]
 // (with --tok N > 1: GMAC/s, since batches are compute-bound)
 // With --stream MB: decode-like streaming instead: one n_in = 2048 matrix of
 // MB megabytes (4 KiB pages, like a mapped model file, far above the LLC) per
@@ -116,9 +116,11 @@ int Main(int argc, char** argv) {
   int threads = 1, passes = 9;
   double min_s = 0.3;
   std::string types = "F32,F16,BF16,Q8_0,Q4_0,Q4_1,Q5_0,Q5_1,Q4_K,Q5_K,Q6_K";
+  std::string only_isa;  // empty: every ISA variant the CPU runs
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--tok")) n_tok = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--types")) types = argv[i + 1];
+    if (!std::strcmp(argv[i], "--isa")) only_isa = argv[i + 1];
     if (!std::strcmp(argv[i], "--min-ms")) min_s = std::atof(argv[i + 1]) / 1000.0;
     if (!std::strcmp(argv[i], "--stream")) stream_mb = std::atof(argv[i + 1]);
     if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
@@ -172,6 +174,7 @@ int Main(int argc, char** argv) {
     }
     for (int i = 0; i < n_isa; ++i) {
       if (isas[i] == Isa::kScalar) continue;
+      if (!only_isa.empty() && only_isa != IsaName(isas[i])) continue;
       std::printf("%-5s %-12s", std::string(info.name).c_str(), IsaName(isas[i]));
       for (int s = 0; s < 4; ++s) {
         const Shape sh = shapes[s];
