@@ -96,7 +96,7 @@ struct KernelF {
 // b, the even chunks, then the odd ones; each chunk as u x 16 floats.
 constexpr int kR = 4, kT = 6;
 constexpr int64_t kKc = 128;  // chunks per K block (2048 elements; 24 KiB of X per parity)
-constexpr int64_t kMc = 16;  // rows per packed W block (128 KiB at n_in = 2048)
+constexpr int64_t kMc = 16;   // rows per packed W block (128 KiB at n_in = 2048)
 
 struct Chunks {
   int64_t n;  // chunks per row (n_in / 16)

@@ -202,7 +202,7 @@ TEST(MatmulFloatBatch, BlockedGemmEqualsTokensAlone) {
   // 263: two plus an odd 7; 200 tokens of 2048: more than one token block;
   // 50 rows from 3: row blocks of 16 + 15.
   const Case cases[] = {{16 * 37, 37, 13, 0}, {16 * 134, 50, 103, 3}, {16 * 263, 9, 7, 2},
-                        {16, 8, 6, 0},        {2048, 20, 200, 1},    {16 * 33, 4, 12, 0}};
+                        {16, 8, 6, 0},        {2048, 20, 200, 1},     {16 * 33, 4, 12, 0}};
   std::mt19937 rng(77);
   for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16}) {
     for (const Case& c : cases) {
