@@ -82,21 +82,23 @@ struct KernelF {
 // acc[c % 2][r][t], in increasing c, and out = reduce(acc[0] + acc[1]).
 //
 // Blocking (per thread):
-//   for each block of up to 144 tokens (~1 MiB): pack X (once per call)
-//     for each block of kMc rows: pack W, converted to F32 (~L2)
-//       for each group of kT tokens, for each K block of kKc chunks,
-//         for each parity (that parity's X slice in L1, 24 KiB):
-//           for each tile of kR rows: 24 accumulators (register tile kR x kT)
-//           run over the block's chunks of that parity (W streamed from
-//           L2), loaded from and stored to a small spill area between K blocks.
-// Measured (F16 pp512, 2 threads, medians of 5 alternating runs): parity
-// outside the row tiles with 128-chunk K blocks and 1 MiB X blocks gave 121.9
-// tok/s against 113.1 for tiles outside parity, 64-chunk K blocks and 768 KiB.
+//   for each block of up to 144 tokens (~1 MiB, L2): pack X (once per call)
+//     for each block of kMc rows (its row tiles' outputs spilled per group):
+//       for each K block of kKc chunks, for each parity, for each tile of kR
+//       rows: pack that W slice, converted to F32 (16 KiB, stays in L1);
+//         for each group of kT tokens (X slice streamed from L2): 24
+//         accumulators (register tile kR x kT) run over the slice's chunks,
+//         loaded from and stored to the group's spill area between K blocks.
+// Measured (F16 pp512, 2 threads, medians of 4-5 alternating runs): 113.1 ->
+// 121.9 tok/s for 128-chunk K blocks, parity outside the row tiles and 1 MiB
+// X blocks (W block packed whole, groups outermost); against that, in a slower
+// phase of the machine, 113.6 -> 121.4 for packing W a slice at a time into L1
+// with the groups innermost (the weight pack fell from ~9.5% of samples to 5.5%).
 // Packed layout of an operand with u units (kT tokens or kR rows): per K block
 // b, the even chunks, then the odd ones; each chunk as u x 16 floats.
 constexpr int kR = 4, kT = 6;
 constexpr int64_t kKc = 128;  // chunks per K block (2048 elements; 24 KiB of X per parity)
-constexpr int64_t kMc = 16;   // rows per packed W block (128 KiB at n_in = 2048)
+constexpr int64_t kMc = 16;   // rows per W block (one prefetch unit)
 
 struct Chunks {
   int64_t n;  // chunks per row (n_in / 16)
@@ -122,13 +124,15 @@ inline void PackUnit(const Chunks& ch, int u, int n_units, float* out, const Loa
   }
 }
 
+// One W slice: rows [row0, row0 + kR), the chunks of parity p in K block b,
+// converted to F32 as count x kR x 16 floats (~16 KiB, L1).
 template <class W>
-void PackRows(const MatmulArgs& a, int64_t r0, int64_t n_rows, const Chunks& ch, float* out) {
-  for (int64_t m = 0; m < n_rows / kR; ++m) {
-    for (int r = 0; r < kR; ++r) {
-      const uint8_t* src = a.w + (r0 + m * kR + r) * a.row_bytes;
-      PackUnit(ch, r, kR, out + m * kR * a.n_in,
-               [&](int64_t c) { return W::Load(src + c * 16 * W::kBytes, 0xFFFF); });
+void PackSlice(const MatmulArgs& a, int64_t row0, const Chunks& ch, int64_t b, int p, float* out) {
+  const int64_t count = ch.Count(b, p);
+  for (int r = 0; r < kR; ++r) {
+    const uint8_t* src = a.w + (row0 + r) * a.row_bytes + (kKc * b + p) * 16 * W::kBytes;
+    for (int64_t s = 0; s < count; ++s) {
+      _mm512_store_ps(out + (s * kR + r) * 16, W::Load(src + s * 32 * W::kBytes, 0xFFFF));
     }
   }
 }
@@ -226,22 +230,23 @@ void Run(const MatmulArgs& a) {
   struct alignas(64) Line {
     float v[16];
   };
-  thread_local std::vector<Line> xp_buf, wp_buf, spill_buf;
+  thread_local std::vector<Line> xp_buf, ws_buf, spill_buf;
+  constexpr int64_t kTiles = kMc / kR;  // row tiles per W block
+  const int64_t max_groups = max_tok / kT;
   xp_buf.resize(static_cast<size_t>(max_tok * ch.n));
-  wp_buf.resize(static_cast<size_t>(kMc * ch.n));
-  spill_buf.resize(static_cast<size_t>(kMc / kR * 2 * kR * kT));
+  ws_buf.resize(static_cast<size_t>(kR * ((kKc + 1) / 2)));
+  spill_buf.resize(static_cast<size_t>(max_groups * kTiles * 2 * kR * kT));
   float* const xp = xp_buf.data()->v;
-  float* const wp = wp_buf.data()->v;
+  float* const ws = ws_buf.data()->v;
   float* const spill = spill_buf.data()->v;
   const int64_t row_end = a.row_begin + whole.n_rows;
   for (int tb = 0; tb < whole.n_tok; tb += max_tok) {
     const int n_tok = std::min(max_tok, whole.n_tok - tb);
     PackTokens(a, tb, n_tok, ch, xp);
+    const int n_groups = (n_tok + kT - 1) / kT;
     for (int64_t r0 = a.row_begin; r0 < row_end; r0 += kMc) {
       const int64_t n_rows = std::min(kMc, row_end - r0);
       const int64_t n_tiles = n_rows / kR;
-      PackRows<W>(a, r0, n_rows, ch, wp);
-      const int n_groups = (n_tok + kT - 1) / kT;
       // The next W block's bytes are prefetched a slice per Tile call, so that
       // packing it does not wait on memory.
       const uint8_t* pf = a.w + (r0 + kMc) * a.row_bytes;
@@ -250,27 +255,29 @@ void Run(const MatmulArgs& a) {
       const int64_t calls = n_groups * n_kb * n_tiles * 2;
       const int64_t pf_slice = (pf_total + 64 * calls - 1) / (64 * calls) * 64;
       int64_t pf_done = 0;
-      for (int g = 0; g < n_groups; ++g) {
-        const float* xg = xp + g * kT * a.n_in;
-        for (int64_t b = 0; b < n_kb; ++b) {
-          for (int p = 0; p < 2; ++p) {
-            for (int64_t m = 0; m < n_tiles; ++m) {
-              const float* wm = wp + m * kR * a.n_in;
-              const int64_t s0 = ch.Start(b, p);
-              Tile(wm + s0 * kR * 16, xg + s0 * kT * 16, ch.Count(b, p), b == 0,
-                   spill + (m * 2 + p) * kTileFloats, pf + pf_done,
+      for (int64_t b = 0; b < n_kb; ++b) {
+        for (int p = 0; p < 2; ++p) {
+          const int64_t s0 = ch.Start(b, p);
+          for (int64_t m = 0; m < n_tiles; ++m) {
+            PackSlice<W>(a, r0 + m * kR, ch, b, p, ws);
+            for (int g = 0; g < n_groups; ++g) {
+              Tile(ws, xp + g * kT * a.n_in + s0 * kT * 16, ch.Count(b, p), b == 0,
+                   spill + ((g * kTiles + m) * 2 + p) * kTileFloats, pf + pf_done,
                    std::min(pf_slice, pf_total - pf_done));
               pf_done = std::min(pf_total, pf_done + pf_slice);
             }
           }
         }
+      }
+      for (int g = 0; g < n_groups; ++g) {
+        const float* sg = spill + g * kTiles * 2 * kTileFloats;
         // Outputs (m, r, t) in that order: the two parities added, reduced 16 at a time.
         const int64_t n_out = n_tiles * kR * kT;
         for (int64_t o0 = 0; o0 < n_out; o0 += 16) {
           __m512 v[16];
           for (int i = 0; i < 16; ++i) {
             const int64_t o = o0 + i;
-            const float* sp = spill + (o / (kR * kT)) * 2 * kTileFloats + (o % (kR * kT)) * 16;
+            const float* sp = sg + (o / (kR * kT)) * 2 * kTileFloats + (o % (kR * kT)) * 16;
             v[i] = o < n_out ? _mm512_add_ps(_mm512_load_ps(sp), _mm512_load_ps(sp + kTileFloats))
                              : _mm512_setzero_ps();
           }
