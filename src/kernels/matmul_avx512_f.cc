@@ -89,13 +89,9 @@ struct KernelF {
 //         for each group of kT tokens (X slice streamed from L2): 24
 //         accumulators (register tile kR x kT) run over the slice's chunks,
 //         loaded from and stored to the group's spill area between K blocks.
-// Measured (F16 pp512, 2 threads, medians of 4-5 alternating runs): 113.1 ->
-// 121.9 tok/s for 128-chunk K blocks, parity outside the row tiles and 1 MiB
-// X blocks (W block packed whole, groups outermost); against that, in a slower
-// phase of the machine, 113.6 -> 121.4 for packing W a slice at a time into L1
-// with the groups innermost (the weight pack fell from ~9.5% of samples to 5.5%).
-// Packed layout of an operand with u units (kT tokens or kR rows): per K block
-// b, the even chunks, then the odd ones; each chunk as u x 16 floats.
+// (Measurements behind this order: docs/engine.md, "F16/F32/BF16 batches".)
+// Packed X: per group of kT tokens, per K block b, the even chunks, then the
+// odd ones; each chunk as kT x 16 floats.
 constexpr int kR = 4, kT = 6;
 constexpr int64_t kKc = 128;  // chunks per K block (2048 elements; 24 KiB of X per parity)
 constexpr int64_t kMc = 16;   // rows per W block (one prefetch unit)
@@ -108,17 +104,17 @@ struct Chunks {
   int64_t Start(int64_t b, int p) const { return kKc * b + (p == 1 ? Count(b, 0) : 0); }
 };
 
-// Writes unit `u` (of n_units) of a packed operand from its chunks, read by
+// Writes token `u` of a packed group of kT from its chunks, read by
 // load(chunk index) (F32 __m512).
 template <class LoadChunk>
-inline void PackUnit(const Chunks& ch, int u, int n_units, float* out, const LoadChunk& load) {
+inline void PackUnit(const Chunks& ch, int u, float* out, const LoadChunk& load) {
   for (int64_t b = 0; b * kKc < ch.n; ++b) {
     for (int p = 0; p < 2; ++p) {
-      float* dst = out + (ch.Start(b, p) * n_units + u) * 16;
+      float* dst = out + (ch.Start(b, p) * kT + u) * 16;
       const int64_t count = ch.Count(b, p);
       for (int64_t s = 0; s < count; ++s) {
         _mm512_store_ps(dst, load(kKc * b + 2 * s + p));
-        dst += n_units * 16;
+        dst += kT * 16;
       }
     }
   }
@@ -144,11 +140,11 @@ void PackTokens(const MatmulArgs& a, int t0, int n_tok, const Chunks& ch, float*
     for (int t = 0; t < kT; ++t) {
       float* dst = out + g * kT * a.n_in;
       if (g * kT + t >= n_tok) {
-        PackUnit(ch, t, kT, dst, [](int64_t) { return _mm512_setzero_ps(); });
+        PackUnit(ch, t, dst, [](int64_t) { return _mm512_setzero_ps(); });
         continue;
       }
       const float* src = reinterpret_cast<const float*>(a.x + (t0 + g * kT + t) * a.x_stride);
-      PackUnit(ch, t, kT, dst, [&](int64_t c) { return _mm512_loadu_ps(src + c * 16); });
+      PackUnit(ch, t, dst, [&](int64_t c) { return _mm512_loadu_ps(src + c * 16); });
     }
   }
 }
@@ -218,9 +214,9 @@ void Run(const MatmulArgs& a) {
   if (whole.n_tok == 0) return;
   const Chunks ch{a.n_in / 16};
   const int64_t n_kb = (ch.n + kKc - 1) / kKc;
-  // Tokens per packed X block: up to ~1 MiB, which stays in L2 beside a W
-  // block; the batch is split into blocks of equal size (whole groups), since
-  // each block packs every W block again.
+  // Tokens per packed X block: up to ~1 MiB, which stays in L2 beside the
+  // prefetched W block; the batch is split into blocks of equal size (whole
+  // groups), since each block packs every W slice again.
   const int64_t cap_groups = std::clamp<int64_t>((int64_t{1024} << 10) / (a.n_in * 4) / kT, 1, 24);
   const int64_t all_groups = (whole.n_tok + kT - 1) / kT;
   const int64_t n_blocks = (all_groups + cap_groups - 1) / cap_groups;
