@@ -74,7 +74,7 @@ void ThreadPool::WorkerLoop(int index) {
 
 void ThreadPool::ParallelFor(int64_t n, const Fn& fn) {
   if (n <= 0) return;
-  if (n_threads_ == 1) {
+  if (n_threads_ == 1 || n == 1) {
     fn(0, n, 0);
     return;
   }

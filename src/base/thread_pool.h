@@ -2,7 +2,9 @@
 //
 // ParallelFor splits [0, n) into one contiguous chunk per thread (static
 // partition: chunk t is [n*t/T, n*(t+1)/T)), runs chunk 0 on the calling thread
-// and the others on the workers, and returns when all are done. Workers spin
+// and the others on the workers, and returns when all are done; a single item
+// (n == 1, as a decode step's norms and activations are) runs on the calling
+// thread alone, without a round trip through a worker. Workers spin
 // briefly between jobs (a decode step issues hundreds of small jobs) and then
 // sleep on a futex. Results must not depend on the partition — callers write
 // disjoint outputs — which is what keeps the engine deterministic across thread

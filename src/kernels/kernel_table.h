@@ -78,15 +78,62 @@ inline int64_t StreamRow(int64_t begin, int64_t end, int64_t i) {
   return begin + (i % kStreams) * part + i / kStreams;
 }
 
-// Runs Kernel::Row<T>(w_row, x_rows[T], n_in, out[T]) over every row of `a` and
-// every group of up to 4 tokens. Row<T> must compute each token's result with
-// the same instruction sequence whatever T is (so batching never changes bits).
+// The rows of StreamRow<2>'s order as pairs: pair(r0, r1) takes row i of each
+// of the two streams together (for kernels that read both in lock step), then
+// single(r) each row left over by the cut, in order.
+template <class Pair, class Single>
+void ForRowPairs(int64_t begin, int64_t end, Pair pair, Single single) {
+  const int64_t part = (end - begin) / 2;
+  for (int64_t i = 0; i < part; ++i) pair(begin + i, begin + part + i);
+  for (int64_t r = begin + 2 * part; r < end; ++r) single(r);
+}
+
+// Kernels give either Row<T>(w_row, x_rows[T], n_in, out[T]) or, if they can
+// read R rows in lock step, Rows<T, R>(w_rows[R], x_rows[T], n_in, out[R * T])
+// (out[r * T + t]). Either must compute each (row, token) result with the same
+// instruction sequence whatever T (and R) are, so batching never changes bits.
+template <class Kernel>
+constexpr bool kHasRowPairs = requires(const uint8_t* const* w, const uint8_t* const* x,
+                                       int64_t n_in, float* out) {
+  Kernel::template Rows<1, 2>(w, x, n_in, out);
+};
+template <class Kernel, int T>
+inline void KernelRow(const uint8_t* w, const uint8_t* const* x, int64_t n_in, float* out) {
+  if constexpr (kHasRowPairs<Kernel>) {
+    Kernel::template Rows<T, 1>(&w, x, n_in, out);
+  } else {
+    Kernel::template Row<T>(w, x, n_in, out);
+  }
+}
+
+// Runs the kernel over every row of `a` and every group of up to 4 tokens.
 // Tokens are taken in blocks whose activation rows (~256 KiB) stay in L2 while
 // all of this call's weight rows pass over them: a prefill of hundreds of
 // tokens would otherwise stream every activation row from L3 for every weight
-// row. The block size changes only the loop order, never a result.
+// row. The block size changes only the loop order, never a result. One token
+// (decode) and a kernel that has Rows: the rows in ForRowPairs' pairs, the two
+// streams read in lock step (whatever kStreams, which orders the batches' rows).
 template <class Kernel, int64_t kStreams = kRowStreams>
 void DriveRows(const MatmulArgs& a) {
+  if constexpr (kHasRowPairs<Kernel>) {
+    if (a.n_tok == 1) {
+      const uint8_t* x[1] = {a.x};
+      float out[2];
+      ForRowPairs(
+          a.row_begin, a.row_end,
+          [&](int64_t r0, int64_t r1) {
+            const uint8_t* w[2] = {a.w + r0 * a.row_bytes, a.w + r1 * a.row_bytes};
+            Kernel::template Rows<1, 2>(w, x, a.n_in, out);
+            a.y[r0] = out[0];
+            a.y[r1] = out[1];
+          },
+          [&](int64_t r) {
+            KernelRow<Kernel, 1>(a.w + r * a.row_bytes, x, a.n_in, out);
+            a.y[r] = out[0];
+          });
+      return;
+    }
+  }
   int64_t block = (int64_t{256} << 10) / (a.x_stride > 0 ? a.x_stride : 1) / 4 * 4;
   if (block < 4) block = 4;
   for (int tb = 0; tb < a.n_tok; tb += static_cast<int>(block)) {
@@ -102,14 +149,14 @@ void DriveRows(const MatmulArgs& a) {
       };
       for (; t + 4 <= tb_end; t += 4) {
         for (int i = 0; i < 4; ++i) x[i] = a.x + (t + i) * a.x_stride;
-        Kernel::template Row<4>(w, x, a.n_in, out);
+        KernelRow<Kernel, 4>(w, x, a.n_in, out);
         store(4);
       }
       const int rem = tb_end - t;
       for (int i = 0; i < rem; ++i) x[i] = a.x + (t + i) * a.x_stride;
-      if (rem == 3) Kernel::template Row<3>(w, x, a.n_in, out);
-      if (rem == 2) Kernel::template Row<2>(w, x, a.n_in, out);
-      if (rem == 1) Kernel::template Row<1>(w, x, a.n_in, out);
+      if (rem == 3) KernelRow<Kernel, 3>(w, x, a.n_in, out);
+      if (rem == 2) KernelRow<Kernel, 2>(w, x, a.n_in, out);
+      if (rem == 1) KernelRow<Kernel, 1>(w, x, a.n_in, out);
       store(rem);
     }
   }

@@ -43,16 +43,10 @@ struct KernelF {
     }
   }
 
+  // The last n_in % 16 elements of one row for T tokens into acc[T].
   template <int T>
-  static void Row(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, float* out) {
-    __m256 acc[T][2];
-    for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
-    int64_t j = 0;
-    for (; j + 16 <= n_in; j += 16) {
-      _mm_prefetch(reinterpret_cast<const char*>(w_row + j * W::kBytes) + 512, _MM_HINT_T0);
-      Chunk<T>(w_row, x, j, acc, 0);
-      Chunk<T>(w_row, x, j + 8, acc, 1);
-    }
+  static void Tail(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, int64_t j,
+                   __m256 (*acc)[2]) {
     if (j + 8 <= n_in) {
       Chunk<T>(w_row, x, j, acc, 0);
       j += 8;
@@ -71,7 +65,31 @@ struct KernelF {
       }
       Chunk<T>(wb, xp, 0, acc, k);
     }
-    for (int t = 0; t < T; ++t) out[t] = HsumPs(_mm256_add_ps(acc[t][0], acc[t][1]));
+  }
+
+  // R rows (one per row stream) in lock step against T tokens; out[r * T + t].
+  template <int T, int R>
+  static void Rows(const uint8_t* const* w_rows, const uint8_t* const* x, int64_t n_in,
+                   float* out) {
+    __m256 acc[R][T][2];
+    for (int r = 0; r < R; ++r) {
+      for (int t = 0; t < T; ++t) acc[r][t][0] = acc[r][t][1] = _mm256_setzero_ps();
+    }
+    int64_t j = 0;
+    for (; j + 16 <= n_in; j += 16) {
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) {
+        _mm_prefetch(reinterpret_cast<const char*>(w_rows[r] + j * W::kBytes) + 512, _MM_HINT_T0);
+        Chunk<T>(w_rows[r], x, j, acc[r], 0);
+        Chunk<T>(w_rows[r], x, j + 8, acc[r], 1);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      Tail<T>(w_rows[r], x, n_in, j, acc[r]);
+      for (int t = 0; t < T; ++t) {
+        out[r * T + t] = HsumPs(_mm256_add_ps(acc[r][t][0], acc[r][t][1]));
+      }
+    }
   }
 };
 

@@ -92,29 +92,38 @@ struct Kernel32 {
     }
   }
 
-  template <int T>
-  static void Row(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, float* out) {
+  // R rows (one per row stream) in lock step against T tokens; out[r * T + t].
+  template <int T, int R>
+  static void Rows(const uint8_t* const* w_rows, const uint8_t* const* x, int64_t n_in,
+                   float* out) {
     constexpr int64_t kBytes = sizeof(Block);
     const int64_t nb = n_in / kQK;
     Act32View xv[T];
     for (int t = 0; t < T; ++t) xv[t] = Act32View(x[t], n_in);
-    __m256 acc[T][2];
-    float macc[T][2];
-    for (int t = 0; t < T; ++t) {
-      acc[t][0] = acc[t][1] = _mm256_setzero_ps();
-      macc[t][0] = macc[t][1] = 0.0f;
+    __m256 acc[R][T][2];
+    float macc[R][T][2];
+    for (int r = 0; r < R; ++r) {
+      for (int t = 0; t < T; ++t) {
+        acc[r][t][0] = acc[r][t][1] = _mm256_setzero_ps();
+        macc[r][t][0] = macc[r][t][1] = 0.0f;
+      }
     }
     int64_t b = 0;
     for (; b + 2 <= nb; b += 2) {
-      const uint8_t* p = w_row + b * kBytes;
-      _mm_prefetch(reinterpret_cast<const char*>(p) + 512, _MM_HINT_T0);
-      Step<T>(p, b, xv, acc, macc, 0);
-      Step<T>(p + kBytes, b + 1, xv, acc, macc, 1);
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) {
+        const uint8_t* p = w_rows[r] + b * kBytes;
+        _mm_prefetch(reinterpret_cast<const char*>(p) + 512, _MM_HINT_T0);
+        Step<T>(p, b, xv, acc[r], macc[r], 0);
+        Step<T>(p + kBytes, b + 1, xv, acc[r], macc[r], 1);
+      }
     }
-    if (b < nb) Step<T>(w_row + b * kBytes, b, xv, acc, macc, 0);
-    for (int t = 0; t < T; ++t) {
-      out[t] = HsumPs(_mm256_add_ps(acc[t][0], acc[t][1]));
-      if constexpr (Dec::kMin) out[t] += macc[t][0] + macc[t][1];
+    for (int r = 0; r < R; ++r) {
+      if (b < nb) Step<T>(w_rows[r] + b * kBytes, b, xv, acc[r], macc[r], 0);
+      for (int t = 0; t < T; ++t) {
+        out[r * T + t] = HsumPs(_mm256_add_ps(acc[r][t][0], acc[r][t][1]));
+        if constexpr (Dec::kMin) out[r * T + t] += macc[r][t][0] + macc[r][t][1];
+      }
     }
   }
 };

@@ -8,7 +8,8 @@
 // Batches (6+ tokens, n_in % 16 == 0) run the same operations as a blocked
 // GEMM over packed, F32-converted operands (conversions are exact; see Run);
 // a last group of fewer than 6 tokens is padded with zero tokens (computed,
-// never stored). Rows outside whole tiles of 4 use Row<T>.
+// never stored). Rows outside whole tiles of 4 use Rows<T, 1>; decode reads two
+// rows in lock step (Rows<1, 2>, see DriveRows).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -37,6 +38,9 @@ struct LoadBF16 {
   }
 };
 
+// Software prefetch distance for the matvec rows (bytes ahead, into L1).
+constexpr int64_t kPrefetchAhead = 2048;
+
 template <class W>
 struct KernelF {
   template <int T>
@@ -50,30 +54,41 @@ struct KernelF {
     }
   }
 
-  template <int T>
-  static void Row(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, float* out) {
-    __m512 acc[T][2];
-    for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = _mm512_setzero_ps();
+  // R rows (one per row stream) in lock step against T tokens; out[r * T + t].
+  template <int T, int R>
+  static void Rows(const uint8_t* const* w_rows, const uint8_t* const* x, int64_t n_in,
+                   float* out) {
+    __m512 acc[R][T][2];
+    for (int r = 0; r < R; ++r) {
+      for (int t = 0; t < T; ++t) acc[r][t][0] = acc[r][t][1] = _mm512_setzero_ps();
+    }
     const __mmask16 all = 0xFFFF;
     int64_t j = 0;
     for (; j + 32 <= n_in; j += 32) {
-      // Into L2, 4 KiB ahead (rows are contiguous: runs on into the next row).
-      if (W::kBytes == 4) {
-        _mm_prefetch(reinterpret_cast<const char*>(w_row + j * W::kBytes) + 4096, _MM_HINT_T1);
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) {
+        // Into L1, 2 KiB ahead (rows are contiguous: runs on into the next row).
+        const char* p = reinterpret_cast<const char*>(w_rows[r] + j * W::kBytes);
+        for (int o = 0; o < 32 * W::kBytes; o += 64)
+          _mm_prefetch(p + kPrefetchAhead + o, _MM_HINT_T0);
+        Chunk<T>(w_rows[r], x, j, all, acc[r], 0);
+        Chunk<T>(w_rows[r], x, j + 16, all, acc[r], 1);
       }
-      _mm_prefetch(reinterpret_cast<const char*>(w_row + j * W::kBytes) + 4096 + 64, _MM_HINT_T1);
-      Chunk<T>(w_row, x, j, all, acc, 0);
-      Chunk<T>(w_row, x, j + 16, all, acc, 1);
     }
-    if (j + 16 <= n_in) {
-      Chunk<T>(w_row, x, j, all, acc, 0);
-      j += 16;
+    for (int r = 0; r < R; ++r) {
+      int64_t i = j;
+      if (i + 16 <= n_in) {
+        Chunk<T>(w_rows[r], x, i, all, acc[r], 0);
+        i += 16;
+      }
+      if (i < n_in) {
+        const auto m = static_cast<__mmask16>((1u << (n_in - i)) - 1);
+        Chunk<T>(w_rows[r], x, i, m, acc[r], static_cast<int>((i / 16) & 1));
+      }
+      for (int t = 0; t < T; ++t) {
+        out[r * T + t] = _mm512_reduce_add_ps(_mm512_add_ps(acc[r][t][0], acc[r][t][1]));
+      }
     }
-    if (j < n_in) {
-      const auto m = static_cast<__mmask16>((1u << (n_in - j)) - 1);
-      Chunk<T>(w_row, x, j, m, acc, static_cast<int>((j / 16) & 1));
-    }
-    for (int t = 0; t < T; ++t) out[t] = _mm512_reduce_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]));
   }
 };
 

@@ -97,8 +97,9 @@ struct KernelQ4K {
     }
   }
 
-  template <int T>
-  static void Row(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, float* out) {
+  template <int T, int R>
+  static void Rows(const uint8_t* const* w_rows, const uint8_t* const* x, int64_t n_in,
+                   float* out) {
     const int64_t nb = n_in / kQKK;
     Act256View xv[T];
     for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
@@ -110,52 +111,59 @@ struct KernelQ4K {
             _mm512_inserti64x4(_mm512_set1_epi32(4 * h + l), _mm256_set1_epi32(4 * h + l + 2), 1);
       }
     }
-    __m128 acc[T];
-    for (int t = 0; t < T; ++t) acc[t] = _mm_setzero_ps();
-    int64_t b = 0;
-    for (; b + 4 <= nb; b += 4) {
-      Sums s[4][T];
-      for (int j = 0; j < 4; ++j) {
-        Block<T>(w_row + (b + j) * sizeof(BlockQ4_K), xv, b + j, sidx, s[j]);
-      }
-      // Dword j: F16 d | dmin << 16 of super-block b + j; then d0..d3, dmin0..dmin3.
-      static_assert(offsetof(BlockQ4_K, d) == 0 && offsetof(BlockQ4_K, dmin) == 2);
-      const uint8_t* p0 = w_row + b * sizeof(BlockQ4_K);
-      __m128i dm = _mm_loadu_si32(p0);
-      for (int j = 1; j < 4; ++j) {
-        dm = _mm_mask_broadcastd_epi32(dm, static_cast<__mmask8>(1u << j),
-                                       _mm_loadu_si32(p0 + j * sizeof(BlockQ4_K)));
-      }
-      dm =
-          _mm_shuffle_epi8(dm, _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15));
-      const __m256 dd = _mm256_cvtph_ps(dm);
-      const __m128 d4 = _mm256_castps256_ps128(dd);
-      const __m128 ndmin4 = _mm_xor_ps(_mm256_extractf128_ps(dd, 1), _mm_set1_ps(-0.0f));
-      for (int t = 0; t < T; ++t) {
-        const __m512i si[4] = {s[0][t].sumi, s[1][t].sumi, s[2][t].sumi, s[3][t].sumi};
-        const __m512i mi[4] = {
-            _mm512_zextsi256_si512(s[0][t].mv), _mm512_zextsi256_si512(s[1][t].mv),
-            _mm512_zextsi256_si512(s[2][t].mv), _mm512_zextsi256_si512(s[3][t].mv)};
-        const __m128 da = _mm_loadu_ps(reinterpret_cast<const float*>(xv[t].d) + b);
-        acc[t] = _mm_fmadd_ps(_mm_mul_ps(d4, da), _mm_cvtepi32_ps(Reduce4(si)), acc[t]);
-        acc[t] = _mm_fmadd_ps(_mm_mul_ps(ndmin4, da), _mm_cvtepi32_ps(Reduce4(mi)), acc[t]);
+    __m128 acc[R][T];
+    for (int r = 0; r < R; ++r) {
+      for (int t = 0; t < T; ++t) acc[r][t] = _mm_setzero_ps();
+    }
+    const int64_t nb4 = nb / 4 * 4;
+    for (int64_t b = 0; b < nb4; b += 4) {
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) {
+        Sums s[4][T];
+        for (int j = 0; j < 4; ++j) {
+          Block<T>(w_rows[r] + (b + j) * sizeof(BlockQ4_K), xv, b + j, sidx, s[j]);
+        }
+        // Dword j: F16 d | dmin << 16 of super-block b + j; then d0..d3, dmin0..dmin3.
+        static_assert(offsetof(BlockQ4_K, d) == 0 && offsetof(BlockQ4_K, dmin) == 2);
+        const uint8_t* p0 = w_rows[r] + b * sizeof(BlockQ4_K);
+        __m128i dm = _mm_loadu_si32(p0);
+        for (int j = 1; j < 4; ++j) {
+          dm = _mm_mask_broadcastd_epi32(dm, static_cast<__mmask8>(1u << j),
+                                         _mm_loadu_si32(p0 + j * sizeof(BlockQ4_K)));
+        }
+        dm = _mm_shuffle_epi8(dm,
+                              _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15));
+        const __m256 dd = _mm256_cvtph_ps(dm);
+        const __m128 d4 = _mm256_castps256_ps128(dd);
+        const __m128 ndmin4 = _mm_xor_ps(_mm256_extractf128_ps(dd, 1), _mm_set1_ps(-0.0f));
+        for (int t = 0; t < T; ++t) {
+          const __m512i si[4] = {s[0][t].sumi, s[1][t].sumi, s[2][t].sumi, s[3][t].sumi};
+          const __m512i mi[4] = {
+              _mm512_zextsi256_si512(s[0][t].mv), _mm512_zextsi256_si512(s[1][t].mv),
+              _mm512_zextsi256_si512(s[2][t].mv), _mm512_zextsi256_si512(s[3][t].mv)};
+          const __m128 da = _mm_loadu_ps(reinterpret_cast<const float*>(xv[t].d) + b);
+          __m128 l = _mm_fmadd_ps(_mm_mul_ps(d4, da), _mm_cvtepi32_ps(Reduce4(si)), acc[r][t]);
+          acc[r][t] = _mm_fmadd_ps(_mm_mul_ps(ndmin4, da), _mm_cvtepi32_ps(Reduce4(mi)), l);
+        }
       }
     }
-    KAccumulator kacc[T];
-    for (int t = 0; t < T; ++t) _mm_storeu_ps(kacc[t].l, acc[t]);
-    for (; b < nb; ++b) {  // the last nb % 4 super-blocks, one at a time
-      const uint8_t* p = w_row + b * sizeof(BlockQ4_K);
-      Sums s[T];
-      Block<T>(p, xv, b, sidx, s);
-      const float d = F16At(p + offsetof(BlockQ4_K, d));
-      const float dmin = F16At(p + offsetof(BlockQ4_K, dmin));
-      for (int t = 0; t < T; ++t) {
-        const float da = xv[t].Scale(b);
-        kacc[t].Add(b, d, da, _mm512_reduce_add_epi32(s[t].sumi));
-        kacc[t].Add(b, -dmin, da, _mm512_reduce_add_epi32(_mm512_zextsi256_si512(s[t].mv)));
+    for (int r = 0; r < R; ++r) {
+      KAccumulator kacc[T];
+      for (int t = 0; t < T; ++t) _mm_storeu_ps(kacc[t].l, acc[r][t]);
+      for (int64_t b = nb4; b < nb; ++b) {  // the last nb % 4 super-blocks, one at a time
+        const uint8_t* p = w_rows[r] + b * sizeof(BlockQ4_K);
+        Sums s[T];
+        Block<T>(p, xv, b, sidx, s);
+        const float d = F16At(p + offsetof(BlockQ4_K, d));
+        const float dmin = F16At(p + offsetof(BlockQ4_K, dmin));
+        for (int t = 0; t < T; ++t) {
+          const float da = xv[t].Scale(b);
+          kacc[t].Add(b, d, da, _mm512_reduce_add_epi32(s[t].sumi));
+          kacc[t].Add(b, -dmin, da, _mm512_reduce_add_epi32(_mm512_zextsi256_si512(s[t].mv)));
+        }
       }
+      for (int t = 0; t < T; ++t) out[r * T + t] = kacc[t].Result();
     }
-    for (int t = 0; t < T; ++t) out[t] = kacc[t].Result();
   }
 };
 
@@ -208,8 +216,9 @@ struct KernelQ6K {
     }
   }
 
-  template <int T>
-  static void Row(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, float* out) {
+  template <int T, int R>
+  static void Rows(const uint8_t* const* w_rows, const uint8_t* const* x, int64_t n_in,
+                   float* out) {
     const int64_t nb = n_in / kQKK;
     Act256View xv[T];
     for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
@@ -219,39 +228,48 @@ struct KernelQ6K {
       for (int i = 0; i < 16; ++i) idx[i] = 4 * j + i / 4;
       sidx[j] = _mm512_load_si512(idx);
     }
-    __m128 acc[T];
-    for (int t = 0; t < T; ++t) acc[t] = _mm_setzero_ps();
-    int64_t b = 0;
-    for (; b + 4 <= nb; b += 4) {
-      __m512i s[4][T];
-      for (int j = 0; j < 4; ++j) {
-        Block<T>(w_row + (b + j) * sizeof(BlockQ6_K), xv, b + j, sidx, s[j]);
-      }
-      // Dword j: the last two scales | F16 d << 16 of super-block b + j.
-      const uint8_t* p0 = w_row + b * sizeof(BlockQ6_K) + offsetof(BlockQ6_K, d) - 2;
-      __m128i dm = _mm_loadu_si32(p0);
-      for (int j = 1; j < 4; ++j) {
-        dm = _mm_mask_broadcastd_epi32(dm, static_cast<__mmask8>(1u << j),
-                                       _mm_loadu_si32(p0 + j * sizeof(BlockQ6_K)));
-      }
-      const __m128i dh = _mm_srli_epi32(dm, 16);
-      const __m128 dq = _mm_cvtph_ps(_mm_packus_epi32(dh, dh));  // d of b .. b + 3
-      for (int t = 0; t < T; ++t) {
-        const __m512i si[4] = {s[0][t], s[1][t], s[2][t], s[3][t]};
-        const __m128 da = _mm_loadu_ps(reinterpret_cast<const float*>(xv[t].d) + b);
-        acc[t] = _mm_fmadd_ps(_mm_mul_ps(dq, da), _mm_cvtepi32_ps(Reduce4(si)), acc[t]);
+    __m128 acc[R][T];
+    for (int r = 0; r < R; ++r) {
+      for (int t = 0; t < T; ++t) acc[r][t] = _mm_setzero_ps();
+    }
+    const int64_t nb4 = nb / 4 * 4;
+    for (int64_t b = 0; b < nb4; b += 4) {
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) {
+        __m512i s[4][T];
+        for (int j = 0; j < 4; ++j) {
+          Block<T>(w_rows[r] + (b + j) * sizeof(BlockQ6_K), xv, b + j, sidx, s[j]);
+        }
+        // Dword j: the last two scales | F16 d << 16 of super-block b + j.
+        const uint8_t* p0 = w_rows[r] + b * sizeof(BlockQ6_K) + offsetof(BlockQ6_K, d) - 2;
+        __m128i dm = _mm_loadu_si32(p0);
+        for (int j = 1; j < 4; ++j) {
+          dm = _mm_mask_broadcastd_epi32(dm, static_cast<__mmask8>(1u << j),
+                                         _mm_loadu_si32(p0 + j * sizeof(BlockQ6_K)));
+        }
+        const __m128i dh = _mm_srli_epi32(dm, 16);
+        const __m128 dq = _mm_cvtph_ps(_mm_packus_epi32(dh, dh));  // d of b .. b + 3
+        for (int t = 0; t < T; ++t) {
+          const __m512i si[4] = {s[0][t], s[1][t], s[2][t], s[3][t]};
+          const __m128 da = _mm_loadu_ps(reinterpret_cast<const float*>(xv[t].d) + b);
+          acc[r][t] = _mm_fmadd_ps(_mm_mul_ps(dq, da), _mm_cvtepi32_ps(Reduce4(si)), acc[r][t]);
+        }
       }
     }
-    KAccumulator kacc[T];
-    for (int t = 0; t < T; ++t) _mm_storeu_ps(kacc[t].l, acc[t]);
-    for (; b < nb; ++b) {  // the last nb % 4 super-blocks, one at a time
-      const uint8_t* p = w_row + b * sizeof(BlockQ6_K);
-      __m512i s[T];
-      Block<T>(p, xv, b, sidx, s);
-      const float d = F16At(p + offsetof(BlockQ6_K, d));
-      for (int t = 0; t < T; ++t) kacc[t].Add(b, d, xv[t].Scale(b), _mm512_reduce_add_epi32(s[t]));
+    for (int r = 0; r < R; ++r) {
+      KAccumulator kacc[T];
+      for (int t = 0; t < T; ++t) _mm_storeu_ps(kacc[t].l, acc[r][t]);
+      for (int64_t b = nb4; b < nb; ++b) {  // the last nb % 4 super-blocks, one at a time
+        const uint8_t* p = w_rows[r] + b * sizeof(BlockQ6_K);
+        __m512i s[T];
+        Block<T>(p, xv, b, sidx, s);
+        const float d = F16At(p + offsetof(BlockQ6_K, d));
+        for (int t = 0; t < T; ++t) {
+          kacc[t].Add(b, d, xv[t].Scale(b), _mm512_reduce_add_epi32(s[t]));
+        }
+      }
+      for (int t = 0; t < T; ++t) out[r * T + t] = kacc[t].Result();
     }
-    for (int t = 0; t < T; ++t) out[t] = kacc[t].Result();
   }
 };
 

@@ -164,58 +164,72 @@ struct KernelVnni {
     return _mm512_cvtph_ps(_mm512_castsi512_si256(r));
   }
 
-  template <int T>
-  static void Row(const uint8_t* w_row, const uint8_t* const* prep, const uint8_t* const* x,
-                  int64_t n_in, const ScaleIdx& si, float* out) {
+  // R weight rows (one per row stream: far apart in memory) in lock step, each
+  // against T tokens; out[r * T + t]. Every (row, token) result is computed by
+  // the same instruction sequence whatever T and R are. Decode reads two rows
+  // in lock step: both streams then advance together, which streamed 10-15%
+  // faster than alternating whole rows (docs/engine.md).
+  template <int T, int R>
+  static void Rows(const uint8_t* const* w_rows, const uint8_t* const* prep,
+                   const uint8_t* const* x, int64_t n_in, const ScaleIdx& si, float* out) {
     const int64_t nb = n_in / kQK;
     const int64_t ng = nb / 16;
-    __m512 acc[T];
-    for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+    __m512 acc[R][T];
+    for (int r = 0; r < R; ++r) {
+      for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+    }
     for (int64_t g = 0; g < ng; ++g) {
-      const uint8_t* p = w_row + g * kGroupBytes;
-      for (int64_t o = 0; o < kGroupBytes; o += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T0);
-      }
-      __m512i lo[4], hi[4];
-      for (int m = 0; m < 4; ++m) Dec::Quad(p + 4 * m * kBytes, &lo[m], &hi[m]);
-      const __m512 dw = Scales(p, si);
-#pragma GCC unroll 4
-      for (int t = 0; t < T; ++t) {
-        const uint8_t* a = prep[t] + g * kPrepBytes;
-        __m512i v[4];
-        for (int m = 0; m < 4; ++m) {
-          v[m] =
-              _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo[m], _mm512_loadu_si512(a + 128 * m));
-          v[m] = _mm512_dpbusd_epi32(v[m], hi[m], _mm512_loadu_si512(a + 128 * m + 64));
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) {
+        const uint8_t* p = w_rows[r] + g * kGroupBytes;
+        for (int64_t o = 0; o < kGroupBytes; o += 64) {
+          _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T0);
         }
-        const __m512i tot = _mm512_sub_epi32(ReduceGroup(v), _mm512_loadu_si512(a + 576));
-        const __m512 da = _mm512_loadu_ps(reinterpret_cast<const float*>(a + 512));
-        acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(tot), acc[t]);
+        __m512i lo[4], hi[4];
+        for (int m = 0; m < 4; ++m) Dec::Quad(p + 4 * m * kBytes, &lo[m], &hi[m]);
+        const __m512 dw = Scales(p, si);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) {
+          const uint8_t* a = prep[t] + g * kPrepBytes;
+          __m512i v[4];
+          for (int m = 0; m < 4; ++m) {
+            v[m] =
+                _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo[m], _mm512_loadu_si512(a + 128 * m));
+            v[m] = _mm512_dpbusd_epi32(v[m], hi[m], _mm512_loadu_si512(a + 128 * m + 64));
+          }
+          const __m512i tot = _mm512_sub_epi32(ReduceGroup(v), _mm512_loadu_si512(a + 576));
+          const __m512 da = _mm512_loadu_ps(reinterpret_cast<const float*>(a + 512));
+          acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(tot), acc[r][t]);
+        }
       }
     }
-    float tail[T];
-    for (int t = 0; t < T; ++t) tail[t] = 0.0f;
-    for (int64_t b = ng * 16; b < nb; ++b) {
-      const uint8_t* p = w_row + b * kBytes;
-      const __m256i w = Dec::One(p);
-      const float dw = F16At(p + offsetof(Block, d));
-      for (int t = 0; t < T; ++t) {
-        const Act32View xv(x[t], n_in);
-        const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv.q + b * kQK));
-        const __m256i z = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w, a);
-        const __m128i h = _mm_add_epi32(_mm256_castsi256_si128(z), _mm256_extracti128_si256(z, 1));
-        const __m128i h2 = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(1, 0, 3, 2)));
-        const __m128i h3 = _mm_add_epi32(h2, _mm_shuffle_epi32(h2, _MM_SHUFFLE(2, 3, 0, 1)));
-        const int tot = _mm_cvtsi128_si32(h3) - xv.Sum(b) * (1 << Dec::kShift);
-        tail[t] = std::fma(dw * xv.Scale(b), static_cast<float>(tot), tail[t]);
+    for (int r = 0; r < R; ++r) {
+      float tail[T];
+      for (int t = 0; t < T; ++t) tail[t] = 0.0f;
+      for (int64_t b = ng * 16; b < nb; ++b) {
+        const uint8_t* p = w_rows[r] + b * kBytes;
+        const __m256i w = Dec::One(p);
+        const float dw = F16At(p + offsetof(Block, d));
+        for (int t = 0; t < T; ++t) {
+          const Act32View xv(x[t], n_in);
+          const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv.q + b * kQK));
+          const __m256i z = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w, a);
+          const __m128i h =
+              _mm_add_epi32(_mm256_castsi256_si128(z), _mm256_extracti128_si256(z, 1));
+          const __m128i h2 = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(1, 0, 3, 2)));
+          const __m128i h3 = _mm_add_epi32(h2, _mm_shuffle_epi32(h2, _MM_SHUFFLE(2, 3, 0, 1)));
+          const int tot = _mm_cvtsi128_si32(h3) - xv.Sum(b) * (1 << Dec::kShift);
+          tail[t] = std::fma(dw * xv.Scale(b), static_cast<float>(tot), tail[t]);
+        }
       }
+      for (int t = 0; t < T; ++t) out[r * T + t] = _mm512_reduce_add_ps(acc[r][t]) + tail[t];
     }
-    for (int t = 0; t < T; ++t) out[t] = _mm512_reduce_add_ps(acc[t]) + tail[t];
   }
 };
 
 // Prepares every token's groups once per call (O(n_tok * n_in), identical in
-// every thread), then runs rows x groups of up to 4 tokens.
+// every thread), then runs rows x groups of up to 4 tokens; one token (decode)
+// runs the rows in stream pairs.
 template <class Dec>
 void Run(const MatmulArgs& a) {
   using K = KernelVnni<Dec>;
@@ -226,9 +240,25 @@ void Run(const MatmulArgs& a) {
   for (int t = 0; t < a.n_tok; ++t)
     K::Prepare(a.x + t * a.x_stride, a.n_in, buf.data() + t * per_tok);
   const typename K::ScaleIdx si;
-  const uint8_t* prep[4];
-  const uint8_t* x[4];
+  const uint8_t* prep[4] = {buf.data()};
+  const uint8_t* x[4] = {a.x};
   float out[4];
+  if (a.n_tok == 1) {
+    ForRowPairs(
+        a.row_begin, a.row_end,
+        [&](int64_t r0, int64_t r1) {
+          const uint8_t* w[2] = {a.w + r0 * a.row_bytes, a.w + r1 * a.row_bytes};
+          K::template Rows<1, 2>(w, prep, x, a.n_in, si, out);
+          a.y[r0] = out[0];
+          a.y[r1] = out[1];
+        },
+        [&](int64_t r) {
+          const uint8_t* w = a.w + r * a.row_bytes;
+          K::template Rows<1, 1>(&w, prep, x, a.n_in, si, out);
+          a.y[r] = out[0];
+        });
+    return;
+  }
   // Tokens in blocks whose prepared activations stay in L2 while every row of
   // this thread's range passes over them (a row pass over all 512 tokens of a
   // prefill would stream ~2.5 MB of activations from L3 for every weight row).
@@ -248,16 +278,16 @@ void Run(const MatmulArgs& a) {
         }
         switch (n) {
           case 4:
-            K::template Row<4>(w, prep, x, a.n_in, si, out);
+            K::template Rows<4, 1>(&w, prep, x, a.n_in, si, out);
             break;
           case 3:
-            K::template Row<3>(w, prep, x, a.n_in, si, out);
+            K::template Rows<3, 1>(&w, prep, x, a.n_in, si, out);
             break;
           case 2:
-            K::template Row<2>(w, prep, x, a.n_in, si, out);
+            K::template Rows<2, 1>(&w, prep, x, a.n_in, si, out);
             break;
           default:
-            K::template Row<1>(w, prep, x, a.n_in, si, out);
+            K::template Rows<1, 1>(&w, prep, x, a.n_in, si, out);
             break;
         }
         for (int i = 0; i < n; ++i) a.y[(t + i) * a.y_stride + r] = out[i];

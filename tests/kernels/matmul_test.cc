@@ -149,5 +149,28 @@ TEST(MatmulRowOrder, StreamRowVisitsEveryRowOnce) {
   EXPECT_GE(kRowStreams, 1);
 }
 
+// The pairs cover the rows StreamRow<2> visits, in its order: row i of the
+// first part with row i of the second, then the row left over by the cut.
+TEST(MatmulRowOrder, RowPairsFollowTheTwoStreams) {
+  for (int64_t begin : {0, 3, 1000}) {
+    for (int64_t n : {0, 1, 2, 3, 4, 5, 17, 64, 1023}) {
+      std::vector<int64_t> order;
+      ForRowPairs(
+          begin, begin + n,
+          [&](int64_t r0, int64_t r1) {
+            EXPECT_EQ(r1 - r0, n / 2) << "n=" << n;
+            order.push_back(r0);
+            order.push_back(r1);
+          },
+          [&](int64_t r) { order.push_back(r); });
+      ASSERT_EQ(static_cast<int64_t>(order.size()), n);
+      for (int64_t i = 0; i < n; ++i) {
+        EXPECT_EQ(order[static_cast<size_t>(i)], StreamRow<2>(begin, begin + n, i))
+            << "n=" << n << " i=" << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace hearth::kernels
