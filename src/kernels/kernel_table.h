@@ -68,8 +68,9 @@ inline WholeTiles RunOutsideWholeTiles(const MatmulArgs& a, int tok_unit, int64_
 // Rows left over by the cut come last, in order. Rows are independent, so the
 // order never changes a result. Two streams per core measured best together
 // with the kernels' L1 software prefetch (four: -5%, one: -5 to -20% in
-// tg128). The float kernels read so little per byte that one stream per core
-// already saturates; they use a single stream.
+// tg128). In batches the float kernels read so little per byte that one
+// stream per core already saturates; they use a single stream. Decode reads the
+// two streams in lock step instead (ForRowPairs, DriveRows).
 constexpr int64_t kRowStreams = 2;
 template <int64_t kStreams = kRowStreams>
 inline int64_t StreamRow(int64_t begin, int64_t end, int64_t i) {
