@@ -24,6 +24,30 @@ inline __m256i LoadBsums(const Act256View& xv, int64_t b) {
   return LoadU(xv.bsum + 2 * 16 * b);
 }
 
+// Rows<T, R> of a kernel that computes one super-block (kBlockBytes) at a
+// time for T tokens into one float accumulator each (K::Super<T>): R rows (one
+// per row stream) in lock step; out[r * T + t].
+template <class K, size_t kBlockBytes, int T, int R>
+void SuperBlockRows(const uint8_t* const* w_rows, const uint8_t* const* x, int64_t n_in,
+                    float* out) {
+  const int64_t nb = n_in / kQKK;
+  Act256View xv[T];
+  for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
+  __m256 acc[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+#pragma GCC unroll 2
+    for (int r = 0; r < R; ++r) {
+      K::template Super<T>(w_rows[r] + b * kBlockBytes, b, xv, acc[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) out[r * T + t] = HsumPs(acc[r][t]);
+  }
+}
+
 // Q4_K (kFive = false) and Q5_K (kFive = true).
 template <bool kFive>
 struct KernelK4 {
@@ -81,24 +105,10 @@ struct KernelK4 {
     }
   }
 
-  // R rows (one per row stream) in lock step against T tokens; out[r * T + t].
   template <int T, int R>
   static void Rows(const uint8_t* const* w_rows, const uint8_t* const* x, int64_t n_in,
                    float* out) {
-    const int64_t nb = n_in / kQKK;
-    Act256View xv[T];
-    for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
-    __m256 acc[R][T];
-    for (int r = 0; r < R; ++r) {
-      for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
-    }
-    for (int64_t b = 0; b < nb; ++b) {
-#pragma GCC unroll 2
-      for (int r = 0; r < R; ++r) Super<T>(w_rows[r] + b * sizeof(Block), b, xv, acc[r]);
-    }
-    for (int r = 0; r < R; ++r) {
-      for (int t = 0; t < T; ++t) out[r * T + t] = HsumPs(acc[r][t]);
-    }
+    SuperBlockRows<KernelK4, sizeof(Block), T, R>(w_rows, x, n_in, out);
   }
 };
 
@@ -150,24 +160,10 @@ struct KernelQ6K {
     }
   }
 
-  // R rows (one per row stream) in lock step against T tokens; out[r * T + t].
   template <int T, int R>
   static void Rows(const uint8_t* const* w_rows, const uint8_t* const* x, int64_t n_in,
                    float* out) {
-    const int64_t nb = n_in / kQKK;
-    Act256View xv[T];
-    for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
-    __m256 acc[R][T];
-    for (int r = 0; r < R; ++r) {
-      for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
-    }
-    for (int64_t b = 0; b < nb; ++b) {
-#pragma GCC unroll 2
-      for (int r = 0; r < R; ++r) Super<T>(w_rows[r] + b * sizeof(BlockQ6_K), b, xv, acc[r]);
-    }
-    for (int r = 0; r < R; ++r) {
-      for (int t = 0; t < T; ++t) out[r * T + t] = HsumPs(acc[r][t]);
-    }
+    SuperBlockRows<KernelQ6K, sizeof(BlockQ6_K), T, R>(w_rows, x, n_in, out);
   }
 };
 
