@@ -16,12 +16,13 @@ MatmulFn Avx2FKernel(GgmlType wtype);        // matmul_avx2_f.cc: F32 F16 BF16
 MatmulFn Avx512FKernel(GgmlType wtype);      // matmul_avx512_f.cc: F32 F16 BF16
 MatmulFn Avx512VnniQKernel(GgmlType wtype);  // matmul_vnni_q.cc: Q4_0 Q8_0 ...
 MatmulFn Avx512VnniKKernel(GgmlType wtype);  // matmul_vnni_k.cc: Q4_K Q6_K ...
-MatmulFn AmxKernel(GgmlType wtype);
-MatmulFn AmxKKernel(GgmlType wtype);  // matmul_amx_k.cc: Q4_K Q6_K (batches of 16+)
-// quantize_avx512.cc: QuantizeActivations for the 8-bit formats, bit-identical
-// to the scalar one; false if it does not handle `wtype` (the caller falls back).
-bool QuantizeActivationsAvx512(GgmlType wtype, const float* x, int64_t n_in,
-                               void* out);  // matmul_amx.cc: Q4_0 Q8_0 (batches of 16+)
+MatmulFn AmxKernel(GgmlType wtype);          // matmul_amx.cc: Q4_0 Q8_0 (batches of 16+)
+MatmulFn AmxKKernel(GgmlType wtype);         // matmul_amx_k.cc: Q4_K Q6_K (batches of 16+)
+// quantize_avx512.cc: QuantizeActivationRange for the 8-bit formats, bit-
+// identical to the scalar one; false if it does not handle `wtype` (the caller
+// falls back).
+bool QuantizeActivationsAvx512(GgmlType wtype, const float* x, int64_t n_in, int64_t begin,
+                               int64_t end, void* out);
 // AArch64 (compiled only for AArch64 targets; matmul_stubs_neon.cc returns
 // nullptr elsewhere, as matmul_stubs_x86.cc does for the x86 ones on AArch64).
 MatmulFn NeonKernel(GgmlType wtype, bool dotprod);  // matmul_neon.cc: all eleven types

@@ -57,6 +57,14 @@ size_t ActivationRowBytes(GgmlType wtype, int64_t n_in);
 // spec; the AVX-512 one (isa avx512 and up) writes the same bytes, so prepared
 // rows are identical across ISAs.
 void QuantizeActivations(GgmlType wtype, const float* x, int64_t n_in, void* out, Isa isa);
+// The values a prepared row's blocks cover: 1 (F32/F16/BF16), 32 or 256.
+int64_t ActivationBlock(GgmlType wtype);
+// Prepares only values [begin, end) of the row (multiples of ActivationBlock):
+// the bytes of `out` that QuantizeActivations gives those values (codes, their
+// blocks' scales and sums), identical to its, and no other byte. Threads may
+// prepare disjoint ranges of one row at the same time.
+void QuantizeActivationRange(GgmlType wtype, const float* x, int64_t n_in, int64_t begin,
+                             int64_t end, void* out, Isa isa);
 
 struct MatmulArgs {
   GgmlType wtype;

@@ -41,14 +41,15 @@ inline int Sum16(const int8_t* q) {
 
 }  // namespace
 
-bool QuantizeActivationsAvx512(GgmlType wtype, const float* x, int64_t n_in, void* out) {
+bool QuantizeActivationsAvx512(GgmlType wtype, const float* x, int64_t n_in, int64_t begin,
+                               int64_t end, void* out) {
   auto* o = static_cast<uint8_t*>(out);
   auto* q = reinterpret_cast<int8_t*>(o);
   switch (ActKindFor(wtype)) {
     case ActKind::kQ8Blocks32: {
-      if (n_in % kQK != 0) return false;
+      if (n_in % kQK != 0 || begin % kQK != 0 || end % kQK != 0) return false;
       const int64_t nb = n_in / kQK;
-      for (int64_t b = 0; b < nb; ++b) {
+      for (int64_t b = begin / kQK; b < end / kQK; ++b) {
         const float d = QuantizeBlock(x + b * kQK, kQK, q + b * kQK);
         const int32_t sum = Sum16(q + b * kQK) + Sum16(q + b * kQK + 16);
         std::memcpy(o + n_in + 4 * b, &d, 4);
@@ -57,13 +58,13 @@ bool QuantizeActivationsAvx512(GgmlType wtype, const float* x, int64_t n_in, voi
       return true;
     }
     case ActKind::kQ8Super256: {
-      if (n_in % kQKK != 0) return false;
+      if (n_in % kQKK != 0 || begin % kQKK != 0 || end % kQKK != 0) return false;
       const int64_t nb = n_in / kQKK;
-      for (int64_t b = 0; b < nb; ++b) {
+      for (int64_t b = begin / kQKK; b < end / kQKK; ++b) {
         const float d = QuantizeBlock(x + b * kQKK, kQKK, q + b * kQKK);
         std::memcpy(o + n_in + 4 * b, &d, 4);
       }
-      for (int64_t s = 0; s < n_in / 16; ++s) {
+      for (int64_t s = begin / 16; s < end / 16; ++s) {
         const auto v = static_cast<int16_t>(Sum16(q + s * 16));
         std::memcpy(o + n_in + 4 * nb + 2 * s, &v, 2);
       }

@@ -6,52 +6,12 @@
 
 #include "base/cpu_features.h"
 #include "base/strings.h"
-#include "format/fp16.h"
 #include "format/quant_ref.h"
 #include "kernels/activation.h"
 #include "kernels/attention.h"
+#include "model/layer_ops.h"
 
 namespace hearth {
-namespace {
-
-// out = x / rms(x) * w, summing squares in index order.
-void RmsNorm(const float* x, const float* w, float eps, int n, float* out) {
-  float ss = 0.0f;
-  for (int i = 0; i < n; ++i) ss += x[i] * x[i];
-  const float scale = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
-  for (int i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
-}
-
-// Rotates the first rope_dims values of each head of `v` (n_heads heads of head_dim).
-void Rope(float* v, int n_heads, int head_dim, int rope_dims, int pos, const HParams& hp,
-          const float* factors) {
-  for (int i = 0; i < rope_dims / 2; ++i) {
-    double theta = static_cast<double>(pos) *
-                   std::pow(hp.rope_freq_base, -2.0 * i / static_cast<double>(rope_dims));
-    if (factors != nullptr) theta /= factors[i];
-    const float c = static_cast<float>(std::cos(theta)), s = static_cast<float>(std::sin(theta));
-    const bool neox = hp.rope_type == RopeType::kNeox;
-    const int a = neox ? i : 2 * i, b = neox ? i + rope_dims / 2 : 2 * i + 1;
-    for (int h = 0; h < n_heads; ++h) {
-      float* head = v + h * head_dim;
-      const float x0 = head[a], x1 = head[b];
-      head[a] = x0 * c - x1 * s;
-      head[b] = x0 * s + x1 * c;
-    }
-  }
-}
-
-void StoreKv(const float* src, int n, KvType t, uint8_t* row) {
-  if (t == KvType::kF32) {
-    std::memcpy(row, src, static_cast<size_t>(n) * 4);
-  } else {
-    auto* h = reinterpret_cast<uint16_t*>(row);
-    for (int i = 0; i < n; ++i) h[i] = FloatToFp16(src[i]);
-  }
-}
-
-}  // namespace
-
 int DefaultThreadCount() {
   const CpuFeatures& f = GetCpuFeatures();
   return std::max(1, f.physical_cores);
@@ -85,6 +45,12 @@ Forward::Forward(std::shared_ptr<const Model> model, int n_batch, int n_threads)
   consider(model_->output());
   xq_.resize(nb * max_row + 64);
   xq2_.resize(nb * max_row + 64);
+  rope_cs_.resize(nb * std::max<size_t>(hp.rope_dims, 2));
+  step_.resize(static_cast<size_t>(pool_->size()));
+  for (StepScratch& s : step_) {
+    s.xn.resize(hp.n_embd);
+    for (auto& q : s.xq) q.resize(max_row + 64);
+  }
 }
 
 void Forward::MatMuls(std::span<const Product> ps, const float* x, int64_t x_stride, int n) {
@@ -215,6 +181,14 @@ Status Forward::Run(std::span<const BatchRow> rows, float* logits) {
         DequantizeRowRef(emb.type, emb.data + static_cast<size_t>(rows[t].token) * emb.row_bytes, e,
                          x_.data() + static_cast<size_t>(t) * e));
   }
+  // Each row's rotation, once for all layers.
+  const bool neox = hp.rope_type == RopeType::kNeox;
+  for (int t = 0; t < n; ++t)
+    RopeAngles(rows[t].pos, hp, m.rope_factors(), rope_cs_.data() + t * hp.rope_dims);
+  if (n == 1) {
+    DecodeStep(rows[0], logits);
+    return Status::Ok();
+  }
   for (size_t l = 0; l < m.layers().size(); ++l) {
     const LayerWeights& L = m.layers()[l];
     pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
@@ -235,10 +209,9 @@ Status Forward::Run(std::span<const BatchRow> rows, float* logits) {
         }
         const int pos = rows[t].pos;
         KvCache& kv = *rows[t].kv;
-        Rope(q, static_cast<int>(hp.n_head), hd, static_cast<int>(hp.rope_dims), pos, hp,
-             m.rope_factors());
-        Rope(k, static_cast<int>(hp.n_head_kv), hd, static_cast<int>(hp.rope_dims), pos, hp,
-             m.rope_factors());
+        const float* cs = rope_cs_.data() + t * hp.rope_dims;
+        Rope(q, static_cast<int>(hp.n_head), hd, static_cast<int>(hp.rope_dims), neox, cs);
+        Rope(k, static_cast<int>(hp.n_head_kv), hd, static_cast<int>(hp.rope_dims), neox, cs);
         StoreKv(k, kv_dim, kv.type(), kv.k(static_cast<int>(l), pos));
         StoreKv(v, kv_dim, kv.type(), kv.v(static_cast<int>(l), pos));
       }
@@ -250,7 +223,7 @@ Status Forward::Run(std::span<const BatchRow> rows, float* logits) {
       for (int64_t t = b; t < end; ++t) {
         float* x = x_.data() + t * e;
         const float* p = proj_.data() + t * e;
-        for (int i = 0; i < e; ++i) x[i] += p[i];
+        AddInto(x, p, e);
         RmsNorm(x, L.ffn_norm, eps, e, xn_.data() + t * e);
       }
     });
@@ -266,8 +239,7 @@ Status Forward::Run(std::span<const BatchRow> rows, float* logits) {
     pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {
       for (int64_t t = b; t < end; ++t) {
         float* x = x_.data() + t * e;
-        const float* p = proj_.data() + t * e;
-        for (int i = 0; i < e; ++i) x[i] += p[i];
+        AddInto(x, proj_.data() + t * e, e);
       }
     });
   }

@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "base/spin_barrier.h"
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "kernels/matmul.h"
@@ -59,6 +60,12 @@ class Forward {
   };
   void MatMuls(std::span<const Product> ps, const float* x, int64_t x_stride, int n);
   void Attention(int layer, std::span<const BatchRow> rows);
+  // One row (a decode step) as a single pool job: the threads go through the
+  // layers together, meeting at a barrier between phases, and the steps
+  // between products run split or on every thread at once instead of on one
+  // (decode_step.cc). Same bits as Run's batch path.
+  void DecodeStep(const BatchRow& row, float* logits);
+  void DecodeThread(int t, const BatchRow& row, float* logits, SpinBarrier& barrier);
 
   std::shared_ptr<const Model> model_;
   int n_batch_;
@@ -67,6 +74,18 @@ class Forward {
   // Scratch, [n_batch][width] each.
   std::vector<float> x_, xn_, q_, k_, v_, att_, gate_, up_, proj_;
   std::vector<uint8_t> xq_, xq2_;  // prepared activations (two formats for MatMuls)
+  std::vector<float> rope_cs_;     // [n_batch][rope_dims]: each row's RopeAngles
+  // A decode step's per-thread scratch: the normalized row and its prepared
+  // forms (one per weight type of q/k/v), so each thread reads its own copy.
+  struct StepScratch {
+    std::vector<float> xn;
+    std::vector<uint8_t> xq[3];
+    std::vector<float> scores;  // attention, [pos + 1][group]
+  };
+  std::vector<StepScratch> step_;
+  // Decode steps' row split: thread t takes the fraction [share[t], share[t+1])
+  // of each product's rows; busy[t] is its time on them in the last step.
+  std::vector<double> step_share_, step_busy_;
 };
 
 // Default worker count: the machine's physical cores.

@@ -1,4 +1,5 @@
 #include "base/thread_pool.h"
+#include "base/spin_barrier.h"
 
 #include <gtest/gtest.h>
 
@@ -97,6 +98,38 @@ TEST(ThreadPoolTest, SleepsAndWakesUp) {
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // workers go to sleep
   pool.ParallelFor(3, [&](int64_t, int64_t, int) { ++calls; });
   EXPECT_EQ(calls.load(), 6);
+}
+
+}  // namespace
+}  // namespace hearth
+
+namespace hearth {
+namespace {
+
+// Each phase every thread writes its slot, meets the others, and must then see
+// every slot of this phase (not of the one before): the barrier both waits and
+// publishes. More threads than cores exercises the yielding wait.
+TEST(SpinBarrierTest, EveryThreadSeesEveryWriteOfThePhase) {
+  for (int threads : {1, 2, 3, 5}) {
+    ThreadPool pool(threads);
+    SpinBarrier barrier(threads);
+    constexpr int kPhases = 2000;
+    std::vector<std::atomic<int>> slot(static_cast<size_t>(threads));
+    std::atomic<int> stale{0};
+    pool.ParallelFor(threads, [&](int64_t b, int64_t e, int) {
+      ASSERT_EQ(e - b, 1);  // one item per thread
+      const int t = static_cast<int>(b);
+      for (int p = 0; p < kPhases; ++p) {
+        slot[t].store(p * threads + t, std::memory_order_relaxed);
+        barrier.Wait();
+        for (int u = 0; u < threads; ++u) {
+          if (slot[u].load(std::memory_order_relaxed) != p * threads + u) ++stale;
+        }
+        barrier.Wait();
+      }
+    });
+    EXPECT_EQ(stale.load(), 0) << threads << " threads";
+  }
 }
 
 }  // namespace

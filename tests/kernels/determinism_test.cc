@@ -335,6 +335,45 @@ TEST(QuantizeActivations, NonFiniteValuesMatchReference) {
   }
 }
 
+// A row prepared in parts (as threads prepare a decode step's down-projection
+// input): every part writes exactly the whole-row call's bytes for its values
+// and leaves every other byte alone, on every isa.
+TEST(QuantizeActivations, RangesWriteOnlyTheirOwnBytes) {
+  std::mt19937 rng(11);
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kF16}) {
+    const int64_t n_in = 1536, block = ActivationBlock(type);
+    EXPECT_EQ(block,
+              type == GgmlType::kF16 ? 1 : static_cast<int64_t>(GetGgmlTypeInfo(type).block_size));
+    const std::vector<float> v = testing::RandomValues(rng, n_in);
+    const size_t bytes = ActivationRowBytes(type, n_in);
+    std::vector<uint8_t> whole(bytes);
+    QuantizeActivations(type, v.data(), n_in, whole.data(), Isa::kScalar);
+    // Cuts at block multiples, including an empty part and one block alone.
+    const int64_t cuts[] = {0, block, block, 3 * block, n_in / 2 / block * block, n_in};
+    for (Isa isa : testing::Isas()) {
+      std::vector<uint8_t> parts(bytes, 0xCD);
+      std::vector<int> writer(bytes, -1);  // which part wrote each byte
+      for (int c = 0; c + 1 < 6; ++c) {
+        // A byte the part writes is the same over two different fills.
+        std::vector<uint8_t> fill_a(bytes, 0xCD), fill_b(bytes, 0x32);
+        QuantizeActivationRange(type, v.data(), n_in, cuts[c], cuts[c + 1], fill_a.data(), isa);
+        QuantizeActivationRange(type, v.data(), n_in, cuts[c], cuts[c + 1], fill_b.data(), isa);
+        QuantizeActivationRange(type, v.data(), n_in, cuts[c], cuts[c + 1], parts.data(), isa);
+        for (size_t i = 0; i < bytes; ++i) {
+          if (fill_a[i] == 0xCD && fill_b[i] == 0x32) continue;  // untouched
+          EXPECT_EQ(fill_a[i], whole[i]) << IsaName(isa) << " part " << c << " byte " << i;
+          EXPECT_EQ(fill_b[i], whole[i]) << IsaName(isa) << " part " << c << " byte " << i;
+          EXPECT_EQ(writer[i], -1)
+              << "byte " << i << " written by parts " << writer[i] << " and " << c;
+          writer[i] = c;
+        }
+      }
+      EXPECT_EQ(parts, whole) << IsaName(isa);
+      EXPECT_EQ(std::count(writer.begin(), writer.end(), -1), 0) << IsaName(isa);
+    }
+  }
+}
+
 TEST(QuantizeActivations, ZeroBlockIsAllZero) {
   std::vector<float> v(256, 0.0f);
   std::vector<uint8_t> out(ActivationRowBytes(GgmlType::kQ4_K, 256), 0xAB);

@@ -16,11 +16,12 @@
 namespace hearth {
 namespace {
 
-std::shared_ptr<const Model> TinyModel(GgmlType type) {
-  const std::string path =
-      testing::TempDir() + "/tiny-" + std::string(GetGgmlTypeInfo(type).name) + ".gguf";
+std::shared_ptr<const Model> TinyModel(GgmlType type, const std::string& dims = "") {
+  const std::string path = testing::TempDir() + "/tiny-" + std::string(GetGgmlTypeInfo(type).name) +
+                           (dims.empty() ? "" : "-x") + ".gguf";
   SynthOptions o;
   o.dims = *SynthPreset("tiny");
+  EXPECT_TRUE(ApplyDimsOverrides(dims, &o.dims).ok());
   o.type = type;
   o.threads = 1;
   EXPECT_TRUE(WriteSynthModel(o, path).ok());
@@ -31,10 +32,11 @@ std::shared_ptr<const Model> TinyModel(GgmlType type) {
 
 // Logits of every position of `tokens`, fed one token at a time to a Session.
 std::vector<std::vector<float>> Alone(std::shared_ptr<const Model> m,
-                                      const std::vector<int32_t>& tokens, int threads) {
+                                      const std::vector<int32_t>& tokens, int threads,
+                                      KvType kv_type = KvType::kF16) {
   SessionOptions so;
   so.n_ctx = 64;
-  so.kv_type = KvType::kF16;
+  so.kv_type = kv_type;
   so.n_threads = threads;
   auto s = Session::Create(m, so);
   EXPECT_TRUE(s.ok());
@@ -57,7 +59,7 @@ TEST_P(ForwardBatchTest, InterleavedSequencesMatchSoloRuns) {
   const std::vector<int32_t> c = {1, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77};
   const auto ea = Alone(m, a, 1), eb = Alone(m, b, 1), ec = Alone(m, c, 1);
 
-  for (int threads : {1, 2}) {
+  for (int threads : {1, 2, 3}) {  // 3: uneven splits, a thread with two KV heads
     Forward fwd(m, 8, threads);
     auto ka = KvCache::Create(m->hparams(), 64, KvType::kF16);
     auto kb = KvCache::Create(m->hparams(), 64, KvType::kF16);
@@ -97,6 +99,33 @@ TEST_P(ForwardBatchTest, InterleavedSequencesMatchSoloRuns) {
             << "sequence " << who[r].first << " position " << who[r].second << " threads "
             << threads << " step " << step;
       }
+    }
+  }
+}
+
+// The one-row step (every thread through the layers together) against the
+// batch path, on qwen2's q/k/v biases and NEOX rotation, a feed-forward width
+// that is not a multiple of 256 (its split falls on 32-value blocks), both KV
+// types and 1 to 3 threads: the same bits.
+TEST(ForwardDecodeStepTest, MatchesTheBatchPathOnQwen2) {
+  std::shared_ptr<const Model> m = TinyModel(GgmlType::kQ8_0, "arch=qwen2,n_ff=736");
+  ASSERT_TRUE(m->layers()[0].bq != nullptr);
+  const size_t V = m->hparams().n_vocab;
+  const std::vector<int32_t> tokens = {1, 72, 101, 108, 108, 111, 33, 10, 84};
+  for (KvType kv_type : {KvType::kF16, KvType::kF32}) {
+    Forward batch(m, 16, 2);
+    auto kv = KvCache::Create(m->hparams(), 64, kv_type);
+    ASSERT_TRUE(kv.ok());
+    std::vector<BatchRow> rows;
+    for (size_t i = 0; i < tokens.size(); ++i)
+      rows.push_back({&*kv, static_cast<int>(i), tokens[i], true});
+    std::vector<float> all(rows.size() * V);
+    ASSERT_TRUE(batch.Run(rows, all.data()).ok());
+    for (int threads : {1, 2, 3}) {
+      const auto one = Alone(m, tokens, threads, kv_type);
+      for (size_t i = 0; i < tokens.size(); ++i)
+        ASSERT_EQ(std::memcmp(one[i].data(), all.data() + i * V, V * sizeof(float)), 0)
+            << "position " << i << " threads " << threads;
     }
   }
 }

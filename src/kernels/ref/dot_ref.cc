@@ -61,26 +61,49 @@ size_t ActivationRowBytes(GgmlType wtype, int64_t n_in) {
   HEARTH_CHECK(false, "no matmul for weight type %u", static_cast<unsigned>(wtype));
 }
 
+int64_t ActivationBlock(GgmlType wtype) {
+  switch (ActKindFor(wtype)) {
+    case ActKind::kF32:
+      return 1;
+    case ActKind::kQ8Blocks32:
+      return kQK;
+    case ActKind::kQ8Super256:
+      return kQKK;
+    case ActKind::kUnsupported:
+      break;
+  }
+  HEARTH_CHECK(false, "no matmul for weight type %u", static_cast<unsigned>(wtype));
+}
+
 void QuantizeActivations(GgmlType wtype, const float* x, int64_t n_in, void* out, Isa isa) {
+  QuantizeActivationRange(wtype, x, n_in, 0, n_in, out, isa);
+}
+
+void QuantizeActivationRange(GgmlType wtype, const float* x, int64_t n_in, int64_t begin,
+                             int64_t end, void* out, Isa isa) {
+  const int64_t block = ActivationBlock(wtype);
+  HEARTH_CHECK(n_in % block == 0 && begin % block == 0 && end % block == 0 && 0 <= begin &&
+                   begin <= end && end <= n_in,
+               "activation range [%lld, %lld) of %lld values, blocks of %lld", (long long)begin,
+               (long long)end, (long long)n_in, (long long)block);
 #if defined(__x86_64__)
   // The AVX-512 version gives the same bytes (tested), only faster.
   if ((isa == Isa::kAvx512 || isa == Isa::kAvx512Vnni || isa == Isa::kAmx) &&
-      QuantizeActivationsAvx512(wtype, x, n_in, out)) {
+      QuantizeActivationsAvx512(wtype, x, n_in, begin, end, out)) {
     return;
   }
 #else
   (void)isa;
 #endif
   auto* o = static_cast<uint8_t*>(out);
+  auto* q = reinterpret_cast<int8_t*>(o);
   switch (ActKindFor(wtype)) {
     case ActKind::kF32:
-      std::memcpy(o, x, 4 * static_cast<size_t>(n_in));
+      std::memcpy(o + 4 * begin, x + begin, 4 * static_cast<size_t>(end - begin));
       return;
     case ActKind::kQ8Blocks32: {
-      HEARTH_CHECK(n_in % kQK == 0);
       const int64_t nb = n_in / kQK;
-      auto* q = reinterpret_cast<int8_t*>(o);
-      for (int64_t b = 0; b < nb; ++b) {
+      for (int64_t b = begin / kQK; b < end / kQK; ++b) {
         const float d = QuantizeBlock(x + b * kQK, kQK, q + b * kQK);
         int32_t sum = 0;
         for (int j = 0; j < kQK; ++j) sum += q[b * kQK + j];
@@ -90,14 +113,12 @@ void QuantizeActivations(GgmlType wtype, const float* x, int64_t n_in, void* out
       return;
     }
     case ActKind::kQ8Super256: {
-      HEARTH_CHECK(n_in % kQKK == 0);
       const int64_t nb = n_in / kQKK;
-      auto* q = reinterpret_cast<int8_t*>(o);
-      for (int64_t b = 0; b < nb; ++b) {
+      for (int64_t b = begin / kQKK; b < end / kQKK; ++b) {
         const float d = QuantizeBlock(x + b * kQKK, kQKK, q + b * kQKK);
         std::memcpy(o + n_in + 4 * b, &d, 4);
       }
-      for (int64_t s = 0; s < n_in / 16; ++s) {
+      for (int64_t s = begin / 16; s < end / 16; ++s) {
         int sum = 0;
         for (int j = 0; j < 16; ++j) sum += q[s * 16 + j];
         const int16_t v = static_cast<int16_t>(sum);
@@ -108,7 +129,6 @@ void QuantizeActivations(GgmlType wtype, const float* x, int64_t n_in, void* out
     case ActKind::kUnsupported:
       break;
   }
-  HEARTH_CHECK(false, "no matmul for weight type %u", static_cast<unsigned>(wtype));
 }
 
 float DotRef(GgmlType wtype, const uint8_t* w_row, const uint8_t* x, int64_t n_in) {
