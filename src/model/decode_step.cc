@@ -110,95 +110,113 @@ void Forward::DecodeThread(int t, const BatchRow& row, float* logits, SpinBarrie
     start = Now();
   };
 
-  // Prepares `in` (n_in values) for each distinct weight type of `ps` in this
-  // thread's scratch, then computes this thread's share of their rows (the
-  // products' rows one after another, as MatMuls splits them).
-  auto multiply = [&](std::initializer_list<Product> ps, const float* in) {
+  // Rows [lo, hi) of y = W in, `in` prepared for W's type.
+  auto rows = [&](const Matrix& w, float* y, const uint8_t* in, int64_t lo, int64_t hi) {
+    if (lo >= hi) return;
+    const kernels::MatmulArgs a{
+        w.type, w.data, w.row_bytes, w.n_in, in, kernels::ActivationRowBytes(w.type, w.n_in),
+        1,      y,      w.n_out,     lo,     hi};
+    kernels::Matmul(a, isa_);
+  };
+  // Prepares `in` for each distinct weight type of `ws` (at most 3) in this
+  // thread's scratch; slot[i] is ws[i]'s.
+  auto prepare = [&](std::initializer_list<const Matrix*> ws, const float* in,
+                     const uint8_t** slot) {
     const Matrix* fmt[3] = {nullptr, nullptr, nullptr};
-    int64_t total = 0;
-    for (const Product& p : ps) {
-      total += p.w->n_out;
+    int i = 0;
+    for (const Matrix* w : ws) {
       int f = 0;
-      while (fmt[f] != nullptr && fmt[f]->type != p.w->type) ++f;  // at most 3 products
+      while (fmt[f] != nullptr && fmt[f]->type != w->type) ++f;
       if (fmt[f] == nullptr) {
-        fmt[f] = p.w;
-        kernels::QuantizeActivations(p.w->type, in, p.w->n_in, s.xq[f].data(), isa_);
+        fmt[f] = w;
+        kernels::QuantizeActivations(w->type, in, w->n_in, s.xq[f].data(), isa_);
       }
-    }
-    const Share sh(total, cum, t);
-    int64_t off = 0;
-    for (const Product& p : ps) {
-      const Matrix& w = *p.w;
-      const int64_t lo = std::max<int64_t>(sh.lo - off, 0), hi = std::min(sh.hi - off, w.n_out);
-      if (lo < hi) {
-        int f = 0;
-        while (fmt[f]->type != w.type) ++f;
-        const kernels::MatmulArgs a{w.type,
-                                    w.data,
-                                    w.row_bytes,
-                                    w.n_in,
-                                    s.xq[f].data(),
-                                    kernels::ActivationRowBytes(w.type, w.n_in),
-                                    1,
-                                    p.y,
-                                    w.n_out,
-                                    lo,
-                                    hi};
-        kernels::Matmul(a, isa_);
-      }
-      off += w.n_out;
+      slot[i++] = s.xq[f].data();
     }
   };
-  // This thread's share of a single product's rows on an already prepared
-  // input, then those rows added into x.
-  auto multiply_add = [&](const Matrix& w, const uint8_t* xq) {
+  // This thread's share of a single product's rows on a prepared input, then
+  // those rows added into x.
+  auto multiply_add = [&](const Matrix& w, const uint8_t* in) {
     const Share sh(w.n_out, cum, t);
-    if (sh.lo < sh.hi) {
-      const kernels::MatmulArgs a{w.type, w.data,       w.row_bytes,
-                                  w.n_in, xq,           kernels::ActivationRowBytes(w.type, w.n_in),
-                                  1,      proj_.data(), w.n_out,
-                                  sh.lo,  sh.hi};
-      kernels::Matmul(a, isa_);
-      AddInto(x + sh.lo, proj_.data() + sh.lo, static_cast<int>(sh.hi - sh.lo));
+    rows(w, proj_.data(), in, sh.lo, sh.hi);
+    if (sh.lo < sh.hi) AddInto(x + sh.lo, proj_.data() + sh.lo, static_cast<int>(sh.hi - sh.lo));
+  };
+  // Loads the K/V rows of earlier positions of KV heads [h0, h1) towards the
+  // core ahead of their attention (strided rows the hardware does not
+  // prefetch by itself).
+  auto prefetch_kv = [&](int layer, int64_t h0, int64_t h1) {
+    const size_t off = static_cast<size_t>(h0) * hd * kv_elem;
+    const size_t len = static_cast<size_t>(h1 - h0) * hd * kv_elem;
+    for (int p = 0; p < row.pos; ++p) {
+      const uint8_t* kr = kv.k(layer, p) + off;
+      const uint8_t* vr = kv.v(layer, p) + off;
+      for (size_t b = 0; b < len; b += 64) {
+        __builtin_prefetch(kr + b, 0, 2);
+        __builtin_prefetch(vr + b, 0, 2);
+      }
     }
   };
+  // KV head kh: biases, RoPE, the K/V store, and its query heads' attention.
+  auto attend = [&](int layer, const LayerWeights& L, int64_t kh) {
+    float* q = q_.data() + kh * group * hd;
+    float* k = k_.data() + kh * hd;
+    float* v = v_.data() + kh * hd;
+    if (L.bq != nullptr) {
+      for (int i = 0; i < group * hd; ++i) q[i] += L.bq[kh * group * hd + i];
+      for (int i = 0; i < hd; ++i) k[i] += L.bk[kh * hd + i], v[i] += L.bv[kh * hd + i];
+    }
+    Rope(q, group, hd, rope_dims, neox, cs);
+    Rope(k, 1, hd, rope_dims, neox, cs);
+    StoreKv(k, hd, kv.type(), kv.k(layer, row.pos) + kh * hd * kv_elem);
+    StoreKv(v, hd, kv.type(), kv.v(layer, row.pos) + kh * hd * kv_elem);
+    s.scores.resize(static_cast<size_t>(row.pos + 1) * group);
+    kernels::AttnArgs a;
+    a.q = q;
+    a.k = kv.k(layer, 0);
+    a.v = kv.v(layer, 0);
+    a.row_bytes = kv.row_bytes();
+    a.head_offset = static_cast<int>(kh) * hd;
+    a.head_dim = hd;
+    a.n_pos = row.pos + 1;
+    a.f16 = kv.type() == KvType::kF16;
+    a.scale = scale;
+    a.scores = s.scores.data();
+    a.out = att_.data() + kh * group * hd;
+    a.n_q = group;
+    kernels::AttendHead(a, isa_);
+  };
+  // KV heads split evenly; when they divide among the threads, each thread
+  // computes the q/k/v rows of its own heads and goes on to their attention
+  // without meeting the others in between.
+  const int64_t h0 = n_kv * t / T, h1 = n_kv * (t + 1) / T;
+  const bool by_heads = n_kv % T == 0;
 
   for (size_t l = 0; l < m.layers().size(); ++l) {
     const LayerWeights& L = m.layers()[l];
     const int layer = static_cast<int>(l);
-    // 1. q, k, v.
+    // 1-2. q, k, v; attention.
     RmsNorm(x, L.attn_norm, eps, e, s.xn.data());
-    multiply({{&L.wq, q_.data(), 0}, {&L.wk, k_.data(), 0}, {&L.wv, v_.data(), 0}}, s.xn.data());
-    wait(true);
-    // 2. This thread's KV heads and the query heads that read them.
-    for (int64_t kh = n_kv * t / T; kh < n_kv * (t + 1) / T; ++kh) {  // KV heads split evenly
-      float* q = q_.data() + kh * group * hd;
-      float* k = k_.data() + kh * hd;
-      float* v = v_.data() + kh * hd;
-      if (L.bq != nullptr) {
-        for (int i = 0; i < group * hd; ++i) q[i] += L.bq[kh * group * hd + i];
-        for (int i = 0; i < hd; ++i) k[i] += L.bk[kh * hd + i], v[i] += L.bv[kh * hd + i];
-      }
-      Rope(q, group, hd, rope_dims, neox, cs);
-      Rope(k, 1, hd, rope_dims, neox, cs);
-      StoreKv(k, hd, kv.type(), kv.k(layer, row.pos) + kh * hd * kv_elem);
-      StoreKv(v, hd, kv.type(), kv.v(layer, row.pos) + kh * hd * kv_elem);
-      s.scores.resize(static_cast<size_t>(row.pos + 1) * group);
-      kernels::AttnArgs a;
-      a.q = q;
-      a.k = kv.k(layer, 0);
-      a.v = kv.v(layer, 0);
-      a.row_bytes = kv.row_bytes();
-      a.head_offset = static_cast<int>(kh) * hd;
-      a.head_dim = hd;
-      a.n_pos = row.pos + 1;
-      a.f16 = kv.type() == KvType::kF16;
-      a.scale = scale;
-      a.scores = s.scores.data();
-      a.out = att_.data() + kh * group * hd;
-      a.n_q = group;
-      kernels::AttendHead(a, isa_);
+    const uint8_t* in[3];
+    prepare({&L.wq, &L.wk, &L.wv}, s.xn.data(), in);
+    if (by_heads) {
+      rows(L.wk, k_.data(), in[1], h0 * hd, h1 * hd);
+      rows(L.wv, v_.data(), in[2], h0 * hd, h1 * hd);
+      prefetch_kv(layer, h0, h1);
+      rows(L.wq, q_.data(), in[0], h0 * group * hd, h1 * group * hd);
+    } else {
+      // This thread's share of the three products' rows, one after another.
+      const int64_t nq = L.wq.n_out, nk = L.wk.n_out;
+      const Share sh(nq + 2 * nk, cum, t);
+      auto part = [&](const Matrix& w, float* y, const uint8_t* x_in, int64_t off) {
+        rows(w, y, x_in, std::max<int64_t>(sh.lo - off, 0), std::min(sh.hi - off, w.n_out));
+      };
+      part(L.wq, q_.data(), in[0], 0);
+      part(L.wk, k_.data(), in[1], nq);
+      part(L.wv, v_.data(), in[2], nq + nk);
+      prefetch_kv(layer, h0, h1);
+      wait(true);
     }
+    for (int64_t kh = h0; kh < h1; ++kh) attend(layer, L, kh);
     wait(false);
     // 3. o, into x.
     kernels::QuantizeActivations(L.wo.type, att_.data(), q_dim, s.xq[0].data(), isa_);
@@ -207,28 +225,14 @@ void Forward::DecodeThread(int t, const BatchRow& row, float* logits, SpinBarrie
     // 4. gate, up, SwiGLU and down's input, for this thread's part of n_ff.
     RmsNorm(x, L.ffn_norm, eps, e, s.xn.data());
     {
-      const Matrix* gu[2] = {&L.w_gate, &L.w_up};
-      float* out[2] = {gate_.data(), up_.data()};
       const int64_t blk = std::max<int64_t>(kernels::ActivationBlock(L.w_down.type), 16);
-      const int64_t n_blk = (ff + blk - 1) / blk;
-      const Share part(n_blk, cum, t);
-      const int64_t lo = std::min<int64_t>(part.lo * blk, ff),
-                    hi = std::min<int64_t>(part.hi * blk, ff);
-      for (int i = 0; i < 2; ++i) {
-        const Matrix& w = *gu[i];
-        uint8_t* xq = s.xq[i].data();
-        if (i == 1 && w.type == gu[0]->type) {
-          xq = s.xq[0].data();
-        } else {
-          kernels::QuantizeActivations(w.type, s.xn.data(), w.n_in, xq, isa_);
-        }
-        if (lo < hi) {
-          const kernels::MatmulArgs a{
-              w.type, w.data, w.row_bytes, w.n_in, xq, kernels::ActivationRowBytes(w.type, w.n_in),
-              1,      out[i], w.n_out,     lo,     hi};
-          kernels::Matmul(a, isa_);
-        }
-      }
+      const Share part((ff + blk - 1) / blk, cum, t);
+      const int64_t lo = std::min<int64_t>(part.lo * blk, ff);
+      const int64_t hi = std::min<int64_t>(part.hi * blk, ff);
+      const uint8_t* gu_in[2];
+      prepare({&L.w_gate, &L.w_up}, s.xn.data(), gu_in);
+      rows(L.w_gate, gate_.data(), gu_in[0], lo, hi);
+      rows(L.w_up, up_.data(), gu_in[1], lo, hi);
       if (lo < hi) {
         kernels::SwiGlu(gate_.data() + lo, up_.data() + lo, hi - lo, isa_);
         kernels::QuantizeActivationRange(L.w_down.type, gate_.data(), ff, lo, hi, xq_.data(), isa_);
@@ -241,7 +245,10 @@ void Forward::DecodeThread(int t, const BatchRow& row, float* logits, SpinBarrie
   }
   if (row.logits) {
     RmsNorm(x, m.output_norm(), eps, e, s.xn.data());
-    multiply({{&m.output(), logits, 0}}, s.xn.data());
+    const uint8_t* out_in[1];
+    prepare({&m.output()}, s.xn.data(), out_in);
+    const Share sh(m.output().n_out, cum, t);
+    rows(m.output(), logits, out_in[0], sh.lo, sh.hi);
     busy += Now() - start;
   }
   step_busy_[t] = busy;
