@@ -8,10 +8,22 @@
 namespace hearth {
 
 void RmsNorm(const float* x, const float* w, float eps, int n, float* out) {
-  float ss = 0.0f;
-  for (int i = 0; i < n; ++i) ss += x[i] * x[i];
+  // 16 independent running sums (lane j takes i = j mod 16), which compilers
+  // keep in vector registers, so the sum is not one long chain of dependent
+  // additions; then the tree 8 + 8, 4 + 4, 2 + 2, 1 + 1; then the tail.
+  constexpr int kLanes = 16;
+  float lane[kLanes] = {};
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) lane[j] += x[i + j] * x[i + j];
+  }
+  for (int width = kLanes / 2; width >= 1; width /= 2) {
+    for (int j = 0; j < width; ++j) lane[j] += lane[j + width];
+  }
+  float ss = lane[0];
+  for (; i < n; ++i) ss += x[i] * x[i];
   const float scale = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
-  for (int i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
+  for (int k = 0; k < n; ++k) out[k] = x[k] * scale * w[k];
 }
 
 void RopeAngles(int pos, const HParams& hp, const float* factors, float* cs) {

@@ -11,7 +11,9 @@
 
 namespace hearth {
 
-// out[i] = x[i] / rms(x) * w[i], i < n; squares summed in index order.
+// out[i] = x[i] / rms(x) * w[i], i < n. The squares are summed in 16 lanes
+// (lane j: i = j mod 16, in index order), the lanes combined in a fixed tree,
+// then the n mod 16 last squares added in order.
 void RmsNorm(const float* x, const float* w, float eps, int n, float* out);
 
 // The rotation of position `pos`: cs[2i] = cos(theta_i), cs[2i + 1] =
