@@ -22,12 +22,8 @@ inline void CpuRelax() {
 // Spins this many rounds for a new job before sleeping (~tens of microseconds).
 constexpr int kSpinRounds = 20000;
 
-// Balanced jobs: chunks shorter than this are too noisy to time; each new
-// measurement moves the speed estimate by this fraction; a thread's share
-// stays within these factors of an equal split.
+// Balanced jobs: chunks shorter than this are too noisy to time.
 constexpr double kMinTimedSeconds = 50e-6;
-constexpr double kSpeedSmoothing = 0.2;
-constexpr double kMinShare = 0.5, kMaxShare = 1.5;
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -39,7 +35,8 @@ ThreadPool::ThreadPool(int n_threads)
     : n_threads_(n_threads < 1 ? 1 : n_threads),
       bounds_(n_threads_ + 1),
       busy_(n_threads_),
-      speed_(n_threads_, 1.0 / n_threads_) {
+      work_(n_threads_),
+      shares_(n_threads_) {
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
 }
 
@@ -90,11 +87,10 @@ void ThreadPool::ParallelForBalanced(int64_t n, int64_t grain, const Fn& fn) {
     return;
   }
   if (grain < 1) grain = 1;
-  double cum = 0.0;
   bounds_[0] = 0;
   for (int t = 1; t < n_threads_; ++t) {
-    cum += speed_[t - 1];
-    const int64_t b = std::llround(static_cast<double>(n) * cum / static_cast<double>(grain));
+    const int64_t b =
+        std::llround(static_cast<double>(n) * shares_.bound(t) / static_cast<double>(grain));
     bounds_[t] = std::clamp<int64_t>(b * grain, bounds_[t - 1], n);
   }
   bounds_[n_threads_] = n;
@@ -105,22 +101,10 @@ void ThreadPool::ParallelForBalanced(int64_t n, int64_t grain, const Fn& fn) {
 
 void ThreadPool::UpdateSpeeds() {
   for (int t = 0; t < n_threads_; ++t) {
-    if (bounds_[t + 1] == bounds_[t] || busy_[t] < kMinTimedSeconds) return;  // too short to tell
+    if (busy_[t] < kMinTimedSeconds) return;  // too short to tell
+    work_[t] = static_cast<double>(bounds_[t + 1] - bounds_[t]);
   }
-  // busy_ becomes each thread's rate (items per second).
-  double sum = 0.0;
-  for (int t = 0; t < n_threads_; ++t) {
-    busy_[t] = static_cast<double>(bounds_[t + 1] - bounds_[t]) / busy_[t];
-    sum += busy_[t];
-  }
-  double total = 0.0;
-  const double equal = 1.0 / n_threads_;
-  for (int t = 0; t < n_threads_; ++t) {
-    const double s = (1.0 - kSpeedSmoothing) * speed_[t] + kSpeedSmoothing * busy_[t] / sum;
-    speed_[t] = std::clamp(s, kMinShare * equal, kMaxShare * equal);
-    total += speed_[t];
-  }
-  for (int t = 0; t < n_threads_; ++t) speed_[t] /= total;
+  shares_.Update(work_.data(), busy_.data());
 }
 
 void ThreadPool::Run(const Fn& fn) {

@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/speed_shares.h"
+
 namespace hearth {
 
 class ThreadPool {
@@ -55,8 +57,10 @@ class ThreadPool {
   // Seconds each thread spent on its chunk of the current job (balanced jobs).
   std::vector<double> busy_;
   bool timed_ = false;
-  // Relative speed of each thread (items per second, normalized to sum 1).
-  std::vector<double> speed_;
+  // Items in each thread's chunk of the current job (balanced jobs), and the
+  // chunks' shares, which follow the threads' measured speeds.
+  std::vector<double> work_;
+  SpeedShares shares_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};

@@ -39,11 +39,6 @@ struct Share {
         hi(std::llround(static_cast<double>(n) * cum[t + 1])) {}
 };
 
-// Each step moves a thread's share this fraction of the way to what its
-// measured speed asks for; shares stay within these factors of an equal split.
-constexpr double kShareSmoothing = 0.2;
-constexpr double kMinShare = 0.5, kMaxShare = 1.5;
-
 double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -52,34 +47,13 @@ double Now() {
 
 void Forward::DecodeStep(const BatchRow& row, float* logits) {
   const int T = pool_->size();
-  if (step_share_.size() != static_cast<size_t>(T) + 1) {
-    step_share_.resize(static_cast<size_t>(T) + 1);
-    for (int t = 0; t <= T; ++t) step_share_[t] = static_cast<double>(t) / T;
-    step_busy_.assign(static_cast<size_t>(T), 0.0);
-  }
   SpinBarrier barrier(T);
   pool_->ParallelFor(
       T, [&](int64_t b, int64_t, int) { DecodeThread(static_cast<int>(b), row, logits, barrier); });
-  // A thread that is steadily slower (another load on its core, a farther
-  // memory path) would leave the others waiting at every barrier: its share
-  // of the next steps' rows follows its measured speed instead.
-  std::vector<double> rate(static_cast<size_t>(T));
-  double sum = 0.0;
-  for (int t = 0; t < T; ++t) {
-    if (!(step_busy_[t] > 0.0)) return;
-    rate[t] = (step_share_[t + 1] - step_share_[t]) / step_busy_[t];
-    sum += rate[t];
-  }
-  const double equal = 1.0 / T;
-  double total = 0.0;
-  for (int t = 0; t < T; ++t) {
-    const double share = step_share_[t + 1] - step_share_[t];
-    rate[t] = std::clamp((1.0 - kShareSmoothing) * share + kShareSmoothing * rate[t] / sum,
-                         kMinShare * equal, kMaxShare * equal);
-    total += rate[t];
-  }
-  for (int t = 0; t < T; ++t) step_share_[t + 1] = step_share_[t] + rate[t] / total;
-  step_share_[T] = 1.0;
+  // A thread that is steadily slower would leave the others waiting at every
+  // barrier: its share of the next steps' rows follows its measured speed.
+  for (int t = 0; t < T; ++t) step_work_[t] = step_shares_.share(t);
+  step_shares_.Update(step_work_.data(), step_busy_.data());
 }
 
 void Forward::DecodeThread(int t, const BatchRow& row, float* logits, SpinBarrier& barrier) {
@@ -100,7 +74,7 @@ void Forward::DecodeThread(int t, const BatchRow& row, float* logits, SpinBarrie
   StepScratch& s = step_[static_cast<size_t>(t)];
 
   float* x = x_.data();
-  const double* cum = step_share_.data();
+  const double* cum = step_shares_.bounds();
   // Time spent on the phases split by rows (all but attention's), for the
   // shares of the next step.
   double busy = 0.0, start = Now();

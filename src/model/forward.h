@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "base/speed_shares.h"
 #include "base/spin_barrier.h"
 #include "base/status.h"
 #include "base/thread_pool.h"
@@ -83,9 +84,11 @@ class Forward {
     std::vector<float> scores;  // attention, [pos + 1][group]
   };
   std::vector<StepScratch> step_;
-  // Decode steps' row split: thread t takes the fraction [share[t], share[t+1])
-  // of each product's rows; busy[t] is its time on them in the last step.
-  std::vector<double> step_share_, step_busy_;
+  // Decode steps' row split: thread t takes the fraction [bound(t), bound(t+1))
+  // of each product's rows; step_busy_[t] is its time on them in the last
+  // step, step_work_[t] the fraction it had.
+  SpeedShares step_shares_;
+  std::vector<double> step_busy_, step_work_;
 };
 
 // Default worker count: the machine's physical cores.

@@ -1,4 +1,5 @@
 #include "base/thread_pool.h"
+#include "base/speed_shares.h"
 #include "base/spin_barrier.h"
 
 #include <gtest/gtest.h>
@@ -130,6 +131,43 @@ TEST(SpinBarrierTest, EveryThreadSeesEveryWriteOfThePhase) {
     });
     EXPECT_EQ(stale.load(), 0) << threads << " threads";
   }
+}
+
+}  // namespace
+}  // namespace hearth
+
+namespace hearth {
+namespace {
+
+// Shares start equal, move a fifth of the way towards the measured speeds at
+// each update (thread 1 at half the speed asks for 2/3 vs 1/3), stay within
+// 0.5-1.5 times an equal split, and ignore an update with an idle thread.
+TEST(SpeedSharesTest, FollowMeasuredSpeedsWithinBounds) {
+  SpeedShares s(2);
+  EXPECT_DOUBLE_EQ(s.bound(0), 0.0);
+  EXPECT_DOUBLE_EQ(s.bound(1), 0.5);
+  EXPECT_DOUBLE_EQ(s.bound(2), 1.0);
+  const double work[2] = {0.5, 0.5}, seconds[2] = {1.0, 2.0};
+  s.Update(work, seconds);
+  EXPECT_NEAR(s.share(0), 0.8 * 0.5 + 0.2 * (2.0 / 3.0), 1e-12);
+  EXPECT_NEAR(s.share(0) + s.share(1), 1.0, 1e-12);
+  for (int i = 0; i < 100; ++i) {
+    const double w[2] = {s.share(0), s.share(1)};
+    const double sec[2] = {w[0], 2.0 * w[1]};  // thread 1 always half as fast
+    s.Update(w, sec);
+  }
+  EXPECT_NEAR(s.share(0), 2.0 / 3.0, 1e-6);
+  const double idle[2] = {1.0, 0.0}, any[2] = {1.0, 1.0};
+  const double before = s.share(0);
+  s.Update(idle, any);
+  EXPECT_DOUBLE_EQ(s.share(0), before);
+  for (int i = 0; i < 100; ++i) {
+    const double w[2] = {s.share(0), s.share(1)};
+    const double sec[2] = {w[0], 100.0 * w[1]};  // thread 1 far slower: clamped
+    s.Update(w, sec);
+  }
+  EXPECT_NEAR(s.share(1), 0.25, 1e-9);
+  EXPECT_DOUBLE_EQ(s.bound(2), 1.0);
 }
 
 }  // namespace
