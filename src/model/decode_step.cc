@@ -3,17 +3,19 @@
 // A decode step reads every weight once and does little else, so what costs
 // is the time the memory bus stands idle: while one thread alone normalizes,
 // rotates or applies SwiGLU between products, and while threads hand work to
-// each other. Here every thread runs the whole step, and a layer has five
+// each other. Here every thread runs the whole step, and a layer has four
 // phases, each ended by a barrier (thread t takes its share of each split):
 //   1. RMSNorm of x and its prepared forms, on every thread into its own
-//      scratch (no hand-over, no wait); its share of the q/k/v rows.
-//   2. Its share of the KV heads: q/k/v biases, RoPE, the K/V store, and the
-//      attention of the query heads of those KV heads.
-//   3. att prepared on every thread; its share of o's rows, added into x.
-//   4. RMSNorm of x, prepared, on every thread; its share of the feed-forward
+//      scratch (no hand-over, no wait). Its share of the KV heads: their k, v
+//      and q rows, then the q/k/v biases, RoPE, the K/V store, and the
+//      attention of the query heads of those KV heads. (When the KV heads do
+//      not divide among the threads, the q/k/v rows are split as one range
+//      and a barrier comes before the attention.)
+//   2. att prepared on every thread; its share of o's rows, added into x.
+//   3. RMSNorm of x, prepared, on every thread; its share of the feed-forward
 //      width, cut in whole blocks of down's input format: those gate and up
 //      rows, SwiGLU on them, and that part of down's prepared input.
-//   5. Its share of down's rows, added into x.
+//   4. Its share of down's rows, added into x.
 // The shares of rows follow each thread's measured speed over the previous
 // steps (the KV heads are split evenly). Every value is computed by the same
 // function from the same operands as in Run's batch path (layer_ops.h, the
