@@ -43,11 +43,11 @@ constexpr int64_t kPrefetchAhead = 2048;
 
 constexpr size_t kQ4KBytes = sizeof(BlockQ4_K);
 // ScalesMinsK4 of four consecutive super-blocks at once (q: the first one's
-// scale field), with vector ops on the 12 bytes of each: out[16j .. 16j + 7]
-// the scales of super-block j, out[16j + 8 .. 16j + 15] its mins. The same
-// bit operations as ScalesMinsK4, on 16 bytes at a time (bytes 12..15 of each
-// lane, the block's first codes, are read and dropped).
-inline void ScalesMinsK4x4(const uint8_t* q, uint8_t* out) {
+// scale field), with vector ops on the 12 bytes of each: 128-bit lane j holds
+// super-block j's eight scales (bytes 0..7) and eight mins (bytes 8..15). The
+// same bit operations as ScalesMinsK4, on 16 bytes at a time (bytes 12..15 of
+// each lane, the block's first codes, are read and dropped).
+inline __m512i ScalesMinsK4x4(const uint8_t* q) {
   __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
   v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + kQ4KBytes)), 1);
   v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 2 * kQ4KBytes)),
@@ -67,7 +67,18 @@ inline void ScalesMinsK4x4(const uint8_t* q, uint8_t* out) {
   const __m512i top2 =
       _mm512_and_si512(_mm512_srli_epi32(t2, 2),
                        _mm512_broadcast_i32x4(_mm_setr_epi32(0, 0x30303030, 0, 0x30303030)));
-  _mm512_store_si512(out, _mm512_or_si512(lo, _mm512_or_si512(hi4, top2)));
+  return _mm512_or_si512(lo, _mm512_or_si512(hi4, top2));
+}
+
+// M_b of four super-blocks at once: mins16 = their 32 mins as int16 (8 per
+// super-block), bs32 = the activation sums of the same 32 sub-blocks (int16).
+// Lane j of the result is M of super-block j (exact int32).
+inline __m128i MinSums4(__m512i mins16, const int16_t* bs32) {
+  __m512i m = _mm512_madd_epi16(mins16, _mm512_loadu_si512(bs32));  // 4 lanes per super-block
+  m = _mm512_add_epi32(m, _mm512_shuffle_epi32(m, _MM_PERM_CDAB));
+  m = _mm512_add_epi32(m, _mm512_shuffle_epi32(m, _MM_PERM_BADC));
+  return _mm512_castsi512_si128(_mm512_permutexvar_epi32(
+      _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), m));
 }
 
 // Q4_K, per super-block (144 bytes) and token: the codes come from one plain
@@ -75,41 +86,36 @@ inline void ScalesMinsK4x4(const uint8_t* q, uint8_t* out) {
 // broadcasts), the activations having been put in that order once per call
 // (RunQ4K); the scales and mins are decoded four super-blocks at a time
 // (ScalesMinsK4x4) and each scale vector is one byte shuffle of them. The
-// float steps run for 4 super-blocks at once, lane j of a 4-float vector being
-// l[j] of KAccumulator: the exact S_b and M_b of the 4 are reduced together
-// (one transposed reduction instead of 4 horizontal ones), then the same
+// mins' term M_b takes one madd per four super-blocks against sums of the
+// activations over each 32-value sub-block (also made by RunQ4K). The float
+// steps run for 4 super-blocks at once, lane j of a 4-float vector being l[j]
+// of KAccumulator: the exact S_b of the 4 are reduced together (one
+// transposed reduction instead of 4 horizontal ones), then the same
 // fma(d * da, S, l) and fma(-dmin * da, M, l) per lane, so the same bits.
-// About 17 cycles per super-block with warm caches (with the scales decoded by
-// scalar code and permuted: 17.5-18.5).
+// The kernel is bound by its vector instructions more than by anything else
+// (docs/engine.md): each one removed per super-block counts.
 struct KernelQ4K {
-  // Exact int32 results of one super-block for one token: lanes of sumi add up
-  // to S_b, lanes of mv to M_b.
-  struct Sums {
-    __m512i sumi;
-    __m256i mv;
-  };
+  // The activation sums per 32-value sub-block (int16[n_in / 32]) that RunQ4K
+  // appends to each prepared row.
+  static const int16_t* Bsum32(const uint8_t* x, int64_t n_in) {
+    return reinterpret_cast<const int16_t*>(x + ActivationRowBytes(GgmlType::kQ4_K, n_in));
+  }
 
+  // Sum lanes of super-block p's S_b against each of the T tokens (b: its
+  // index), scm: its 8 scales (then its 8 mins) as bytes.
   template <int T>
   static inline void Block(const uint8_t* p, const Act256View* xv, int64_t b, const __m512i* sidx,
-                           Sums* out, const uint8_t* scm = nullptr) {
+                           const uint8_t* scm, __m512i* sumi_out) {
     for (size_t o = 0; o < sizeof(BlockQ4_K); o += 64) {
       _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T0);
     }
     const __m512i low4 = _mm512_set1_epi8(0x0F);
-    alignas(16) uint8_t one[16];
-    if (scm == nullptr) {
-      uint64_t sc8, m8;
-      ScalesMinsK4(p + offsetof(BlockQ4_K, scales), &sc8, &m8);
-      std::memcpy(one, &sc8, 8);
-      std::memcpy(one + 8, &m8, 8);
-      scm = one;
-    }
     // The 16 bytes of scales and mins in every 128-bit lane.
     const __m512i sb =
         _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scm)));
     // Codes of half h (128 values) from one 64-byte load z: v[2h] = low
     // nibbles (sub-blocks 4h, 4h + 2), v[2h + 1] = high (4h + 1, 4h + 3); the
-    // activations are in that order (PermuteQ4K).
+    // activations are in that order (RunQ4K).
     __m512i v[4];
     for (int h = 0; h < 2; ++h) {
       const __m512i z = _mm512_loadu_si512(p + offsetof(BlockQ4_K, qs) + 64 * h);
@@ -118,9 +124,6 @@ struct KernelQ4K {
     }
     __m512i scv[4];  // v[i]'s sub-block scales per int32 lane (int16 pairs)
     for (int i = 0; i < 4; ++i) scv[i] = _mm512_shuffle_epi8(sb, sidx[i]);
-    // Lane j: min j in both int16 halves (the pairs of 16-value activation sums).
-    const __m256i mins =
-        _mm256_shuffle_epi8(_mm512_castsi512_si256(sb), _mm512_castsi512_si256(sidx[4]));
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) {
       const int8_t* a = xv[t].q + b * kQKK;
@@ -129,8 +132,7 @@ struct KernelQ4K {
         const __m512i pr = _mm512_maddubs_epi16(v[i], _mm512_loadu_si512(a + 64 * i));
         sumi = _mm512_dpwssd_epi32(sumi, pr, scv[i]);
       }
-      out[t].sumi = sumi;
-      out[t].mv = _mm256_madd_epi16(LoadBsums(xv[t], b), mins);
+      sumi_out[t] = sumi;
     }
   }
 
@@ -139,16 +141,19 @@ struct KernelQ4K {
                    float* out) {
     const int64_t nb = n_in / kQKK;
     Act256View xv[T];
-    for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
-    // Byte shuffles of the scales and mins (in every 128-bit lane) into the
-    // scale vectors: vector 2h + l: 8 x sub-block 4h + l's scale, 8 x sub-block
-    // 4h + l + 2's, each in both int16 halves of a dword (the high bytes zero);
-    // sidx[4] (low 256 bits): min j in both int16 halves of dword j.
-    __m512i sidx[5];
-    for (int i = 0; i < 5; ++i) {
+    const int16_t* bs32[T];
+    for (int t = 0; t < T; ++t) {
+      xv[t] = Act256View(x[t], n_in);
+      bs32[t] = Bsum32(x[t], n_in);
+    }
+    // Byte shuffles of the scales (in every 128-bit lane) into the scale
+    // vectors: vector 2h + l: 8 x sub-block 4h + l's scale, 8 x sub-block
+    // 4h + l + 2's, each in both int16 halves of a dword (the high bytes zero).
+    __m512i sidx[4];
+    for (int i = 0; i < 4; ++i) {
       alignas(64) int8_t m[64];
       for (int k = 0; k < 64; ++k) {
-        const int sub = i < 4 ? 4 * (i / 2) + i % 2 + (k < 32 ? 0 : 2) : 8 + (k % 32) / 4;
+        const int sub = 4 * (i / 2) + i % 2 + (k < 32 ? 0 : 2);
         m[k] = k % 2 == 0 ? static_cast<int8_t>(sub) : static_cast<int8_t>(-128);
       }
       sidx[i] = _mm512_load_si512(m);
@@ -161,19 +166,27 @@ struct KernelQ4K {
     for (int64_t b = 0; b < nb4; b += 4) {
 #pragma GCC unroll 2
       for (int r = 0; r < R; ++r) {
-        Sums s[4][T];
-        alignas(64) uint8_t scm[64];
-        ScalesMinsK4x4(w_rows[r] + b * sizeof(BlockQ4_K) + offsetof(BlockQ4_K, scales), scm);
+        const __m512i sm = ScalesMinsK4x4(w_rows[r] + b * kQ4KBytes + offsetof(BlockQ4_K, scales));
+        // Each super-block's scales are broadcast from memory (a load, not a
+        // shuffle): the compiler must not see through the store.
+        alignas(64) uint8_t scm_buf[64];
+        _mm512_store_si512(scm_buf, sm);
+        const uint8_t* scm = scm_buf;
+        __asm__("" : "+r"(scm));
+        // The 32 mins (odd qwords) as int16.
+        const __m512i mins16 = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(
+            _mm512_permutexvar_epi64(_mm512_setr_epi64(1, 3, 5, 7, 0, 0, 0, 0), sm)));
+        __m512i s[4][T];
         for (int j = 0; j < 4; ++j) {
-          Block<T>(w_rows[r] + (b + j) * sizeof(BlockQ4_K), xv, b + j, sidx, s[j], scm + 16 * j);
+          Block<T>(w_rows[r] + (b + j) * kQ4KBytes, xv, b + j, sidx, scm + 16 * j, s[j]);
         }
         // Dword j: F16 d | dmin << 16 of super-block b + j; then d0..d3, dmin0..dmin3.
         static_assert(offsetof(BlockQ4_K, d) == 0 && offsetof(BlockQ4_K, dmin) == 2);
-        const uint8_t* p0 = w_rows[r] + b * sizeof(BlockQ4_K);
+        const uint8_t* p0 = w_rows[r] + b * kQ4KBytes;
         __m128i dm = _mm_loadu_si32(p0);
         for (int j = 1; j < 4; ++j) {
           dm = _mm_mask_broadcastd_epi32(dm, static_cast<__mmask8>(1u << j),
-                                         _mm_loadu_si32(p0 + j * sizeof(BlockQ4_K)));
+                                         _mm_loadu_si32(p0 + j * kQ4KBytes));
         }
         dm = _mm_shuffle_epi8(dm,
                               _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15));
@@ -181,13 +194,11 @@ struct KernelQ4K {
         const __m128 d4 = _mm256_castps256_ps128(dd);
         const __m128 ndmin4 = _mm_xor_ps(_mm256_extractf128_ps(dd, 1), _mm_set1_ps(-0.0f));
         for (int t = 0; t < T; ++t) {
-          const __m512i si[4] = {s[0][t].sumi, s[1][t].sumi, s[2][t].sumi, s[3][t].sumi};
-          const __m512i mi[4] = {
-              _mm512_zextsi256_si512(s[0][t].mv), _mm512_zextsi256_si512(s[1][t].mv),
-              _mm512_zextsi256_si512(s[2][t].mv), _mm512_zextsi256_si512(s[3][t].mv)};
+          const __m512i si[4] = {s[0][t], s[1][t], s[2][t], s[3][t]};
           const __m128 da = _mm_loadu_ps(reinterpret_cast<const float*>(xv[t].d) + b);
           __m128 l = _mm_fmadd_ps(_mm_mul_ps(d4, da), _mm_cvtepi32_ps(Reduce4(si)), acc[r][t]);
-          acc[r][t] = _mm_fmadd_ps(_mm_mul_ps(ndmin4, da), _mm_cvtepi32_ps(Reduce4(mi)), l);
+          acc[r][t] = _mm_fmadd_ps(_mm_mul_ps(ndmin4, da),
+                                   _mm_cvtepi32_ps(MinSums4(mins16, bs32[t] + 8 * b)), l);
         }
       }
     }
@@ -195,15 +206,27 @@ struct KernelQ4K {
       KAccumulator kacc[T];
       for (int t = 0; t < T; ++t) _mm_storeu_ps(kacc[t].l, acc[r][t]);
       for (int64_t b = nb4; b < nb; ++b) {  // the last nb % 4 super-blocks, one at a time
-        const uint8_t* p = w_rows[r] + b * sizeof(BlockQ4_K);
-        Sums s[T];
-        Block<T>(p, xv, b, sidx, s);
+        const uint8_t* p = w_rows[r] + b * kQ4KBytes;
+        alignas(16) uint8_t scm[16];
+        uint64_t sc8, m8;
+        ScalesMinsK4(p + offsetof(BlockQ4_K, scales), &sc8, &m8);
+        std::memcpy(scm, &sc8, 8);
+        std::memcpy(scm + 8, &m8, 8);
+        __m512i s[T];
+        Block<T>(p, xv, b, sidx, scm, s);
+        const __m128i mins =
+            _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scm + 8)));
         const float d = F16At(p + offsetof(BlockQ4_K, d));
         const float dmin = F16At(p + offsetof(BlockQ4_K, dmin));
         for (int t = 0; t < T; ++t) {
+          const __m128i m = _mm_madd_epi16(
+              mins, _mm_loadu_si128(reinterpret_cast<const __m128i*>(bs32[t] + 8 * b)));
+          const __m128i m2 = _mm_add_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+          const int32_t msum =
+              _mm_cvtsi128_si32(_mm_add_epi32(m2, _mm_shuffle_epi32(m2, _MM_SHUFFLE(2, 3, 0, 1))));
           const float da = xv[t].Scale(b);
-          kacc[t].Add(b, d, da, _mm512_reduce_add_epi32(s[t].sumi));
-          kacc[t].Add(b, -dmin, da, _mm512_reduce_add_epi32(_mm512_zextsi256_si512(s[t].mv)));
+          kacc[t].Add(b, d, da, _mm512_reduce_add_epi32(s[t]));
+          kacc[t].Add(b, -dmin, da, msum);
         }
       }
       for (int t = 0; t < T; ++t) out[r * T + t] = kacc[t].Result();
@@ -324,24 +347,32 @@ void Run(const MatmulArgs& a) {
 
 // Q4_K: the activations with each 128 values' codes in the order of the
 // kernel's 64-byte weight loads, [0, 32) [64, 96) [32, 64) [96, 128); scales
-// and sums as they are. Copied once per call (O(n_tok * n_in)).
+// and 16-value sums as they are; then the sums per 32 values (int16, exact:
+// at most 32 x 127), which the mins' term uses. Made once per call
+// (O(n_tok * n_in)).
 void RunQ4K(const MatmulArgs& a) {
   const size_t row = ActivationRowBytes(GgmlType::kQ4_K, a.n_in);
+  const size_t row2 = row + static_cast<size_t>(a.n_in / 32) * 2;
   thread_local std::vector<uint8_t> buf;
-  if (buf.size() < row * static_cast<size_t>(a.n_tok)) buf.resize(row * a.n_tok);
+  if (buf.size() < row2 * static_cast<size_t>(a.n_tok)) buf.resize(row2 * a.n_tok);
   for (int t = 0; t < a.n_tok; ++t) {
     const uint8_t* x = a.x + t * a.x_stride;
-    uint8_t* o = buf.data() + t * row;
+    uint8_t* o = buf.data() + t * row2;
     std::memcpy(o + a.n_in, x + a.n_in, row - static_cast<size_t>(a.n_in));
     for (int64_t h = 0; h < a.n_in; h += 128) {
       for (int k = 0; k < 4; ++k) {
         std::memcpy(o + h + 32 * k, x + h + 32 * ((k & 1) * 2 + (k >> 1)), 32);
       }
     }
+    const Act256View xv(x, a.n_in);
+    for (int64_t s = 0; s < a.n_in / 32; ++s) {
+      const int16_t v = static_cast<int16_t>(xv.BSum(2 * s) + xv.BSum(2 * s + 1));
+      std::memcpy(o + row + 2 * s, &v, 2);
+    }
   }
   MatmulArgs b = a;
   b.x = buf.data();
-  b.x_stride = row;
+  b.x_stride = row2;
   DriveRows<KernelQ4K>(b);
 }
 
