@@ -6,9 +6,10 @@
 // each other. Here every thread runs the whole step, and a layer has four
 // phases, each ended by a barrier (thread t takes its share of each split):
 //   1. RMSNorm of x and its prepared forms, on every thread into its own
-//      scratch (no hand-over, no wait). Its share of the KV heads: their k, v
-//      and q rows, then the q/k/v biases, RoPE, the K/V store, and the
-//      attention of the query heads of those KV heads. (When the KV heads do
+//      scratch (no hand-over, no wait). Its share of the KV heads: their q
+//      rows, a prefetch of their earlier K/V rows, their k and v rows, then
+//      the q/k/v biases, RoPE, the K/V store, and the attention of the query
+//      heads of those KV heads. (When the KV heads do
 //      not divide among the threads, the q/k/v rows are split as one range
 //      and a barrier comes before the attention.)
 //   2. att prepared on every thread; its share of o's rows, added into x.
@@ -25,6 +26,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "base/prefetch.h"
 #include "kernels/activation.h"
 #include "kernels/attention.h"
 #include "model/forward.h"
@@ -127,8 +129,8 @@ void Forward::DecodeThread(int t, const BatchRow& row, float* logits, SpinBarrie
       const uint8_t* kr = kv.k(layer, p) + off;
       const uint8_t* vr = kv.v(layer, p) + off;
       for (size_t b = 0; b < len; b += 64) {
-        __builtin_prefetch(kr + b, 0, 2);
-        __builtin_prefetch(vr + b, 0, 2);
+        PrefetchL1(kr + b);
+        PrefetchL1(vr + b);
       }
     }
   };
@@ -175,10 +177,13 @@ void Forward::DecodeThread(int t, const BatchRow& row, float* logits, SpinBarrie
     const uint8_t* in[3];
     prepare({&L.wq, &L.wk, &L.wv}, s.xn.data(), in);
     if (by_heads) {
+      // q first: the K/V rows prefetched after it stay in cache through the
+      // much smaller k and v products (prefetched before q's rows, most were
+      // evicted again by the time the attention read them).
+      rows(L.wq, q_.data(), in[0], h0 * group * hd, h1 * group * hd);
+      prefetch_kv(layer, h0, h1);
       rows(L.wk, k_.data(), in[1], h0 * hd, h1 * hd);
       rows(L.wv, v_.data(), in[2], h0 * hd, h1 * hd);
-      prefetch_kv(layer, h0, h1);
-      rows(L.wq, q_.data(), in[0], h0 * group * hd, h1 * group * hd);
     } else {
       // This thread's share of the three products' rows, one after another.
       const int64_t nq = L.wq.n_out, nk = L.wk.n_out;
