@@ -1,0 +1,182 @@
+// How close a decode's matrix products come to the machine's read bandwidth,
+// apart from everything else a decode step does (norms, attention, barrier
+// waits). The model's matrices in decode order (per layer q, k, v | o |
+// gate, up | down, then the output), each split evenly between the threads,
+// which meet at a barrier after each group, are run two ways, alternating,
+// each right after a read-bandwidth probe over as many bytes:
+//   kernels  Matmul on one prepared row, as a decode step runs it;
+//   loads    the same rows read with plain loads, the two halves of each
+//            thread's share as two streams with software prefetch 2 KiB ahead,
+//            as the probe reads (the ceiling for this layout).
+// Prints the median ratio of each to the probe; the gap between the two is
+// what the kernels lose while computing.
+//   decode_stream_bench MODEL [--tokens 10] [--rounds 5] [--threads 2]
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/bandwidth.h"
+#include "base/spin_barrier.h"
+#include "kernels/matmul.h"
+#include "model/model.h"
+
+namespace hearth {
+namespace {
+
+struct Product {
+  const Matrix* w;
+  std::vector<uint8_t> x;  // one prepared row
+};
+using Group = std::vector<Product>;
+
+std::atomic<uint64_t> g_sink{0};
+
+double Seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Rows [lo, hi) of w read as two streams (the two halves), 128 bytes of each in
+// turn, with prefetch 2 KiB ahead into L1 (the pattern of the probe).
+uint64_t ReadRows(const Matrix& w, int64_t lo, int64_t hi) {
+  const int64_t part = (hi - lo) / 2;
+  const uint8_t* s0 = w.data + lo * w.row_bytes;
+  const uint8_t* s1 = w.data + (lo + part) * w.row_bytes;
+  const size_t n = static_cast<size_t>(part) * w.row_bytes / 128 * 128;
+  uint64_t a[4] = {0, 0, 0, 0};
+  for (size_t i = 0; i < n; i += 128) {
+    __builtin_prefetch(s0 + i + 2048);
+    __builtin_prefetch(s0 + i + 2048 + 64);
+    __builtin_prefetch(s1 + i + 2048);
+    __builtin_prefetch(s1 + i + 2048 + 64);
+    for (size_t o = 0; o < 128; o += 32) {
+      uint64_t v[4];
+      std::memcpy(v, s0 + i + o, 32);
+      a[0] |= v[0], a[1] |= v[1], a[2] |= v[2], a[3] |= v[3];
+      std::memcpy(v, s1 + i + o, 32);
+      a[0] += v[0], a[1] += v[1], a[2] += v[2], a[3] += v[3];
+    }
+  }
+  return a[0] ^ a[1] ^ a[2] ^ a[3];
+}
+
+int Main(int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') {
+    std::fprintf(stderr,
+                 "usage: decode_stream_bench MODEL [--tokens N] [--rounds N] [--threads N]\n");
+    return 2;
+  }
+  int tokens = 10, rounds = 5, threads = 2;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--tokens")) tokens = std::max(1, std::atoi(argv[i + 1]));
+    if (!std::strcmp(argv[i], "--rounds")) rounds = std::max(1, std::atoi(argv[i + 1]));
+    if (!std::strcmp(argv[i], "--threads")) threads = std::clamp(std::atoi(argv[i + 1]), 1, 64);
+  }
+  ModelLoadOptions load;
+  load.in_memory = true;  // huge pages, as `hearth bench --load memory`
+  auto model = Model::Load(argv[1], load);
+  if (!model.ok()) {
+    std::fprintf(stderr, "decode_stream_bench: %s\n", model.status().ToString().c_str());
+    return 1;
+  }
+  const Model& m = **model;
+  const kernels::Isa isa = kernels::ActiveIsa();
+  std::vector<float> in(16384);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>((i * 7919) % 255) / 127.0f - 1;
+  auto product = [&](const Matrix& w) {
+    Product p{&w, std::vector<uint8_t>(kernels::ActivationRowBytes(w.type, w.n_in))};
+    kernels::QuantizeActivations(w.type, in.data(), w.n_in, p.x.data(), isa);
+    return p;
+  };
+  std::vector<Group> groups;
+  uint64_t bytes = 0;
+  int64_t max_out = 0;
+  for (const LayerWeights& L : m.layers()) {
+    groups.push_back({product(L.wq), product(L.wk), product(L.wv)});
+    groups.push_back({product(L.wo)});
+    groups.push_back({product(L.w_gate), product(L.w_up)});
+    groups.push_back({product(L.w_down)});
+  }
+  groups.push_back({product(m.output())});
+  for (const Group& g : groups) {
+    for (const Product& p : g) {
+      bytes += p.w->row_bytes * static_cast<uint64_t>(p.w->n_out);
+      max_out = std::max(max_out, p.w->n_out);
+    }
+  }
+  auto probe = ReadBandwidthProbe::Create(threads, bytes, /*huge_pages=*/true);
+  if (!probe.ok()) {
+    std::fprintf(stderr, "decode_stream_bench: %s\n", probe.status().ToString().c_str());
+    return 1;
+  }
+  std::vector<float> y(static_cast<size_t>(max_out) * threads);
+  // One pass over every group `tokens` times; returns GB/s of weight bytes.
+  auto pass = [&](bool kernels_on) {
+    SpinBarrier barrier(threads);
+    auto run = [&](int t) {
+      uint64_t acc = 0;
+      for (int k = 0; k < tokens; ++k) {
+        for (const Group& g : groups) {
+          for (const Product& p : g) {
+            const Matrix& w = *p.w;
+            const int64_t lo = w.n_out * t / threads, hi = w.n_out * (t + 1) / threads;
+            if (kernels_on) {
+              const kernels::MatmulArgs a{
+                  w.type,     w.data,     w.row_bytes, w.n_in,
+                  p.x.data(), p.x.size(), 1,           y.data() + max_out * t,
+                  w.n_out,    lo,         hi};
+              kernels::Matmul(a, isa);
+            } else {
+              acc += ReadRows(w, lo, hi);
+            }
+          }
+          barrier.Wait();
+        }
+      }
+      g_sink.fetch_add(acc, std::memory_order_relaxed);
+    };
+    const double s0 = Seconds();
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(run, t);
+    run(0);
+    for (std::thread& th : pool) th.join();
+    return static_cast<double>(bytes) * tokens / (Seconds() - s0) / 1e9;
+  };
+  std::printf("%s: %.0f MiB of weights, %d thread(s), %s, %d token(s) per pass\n", argv[1],
+              static_cast<double>(bytes) / (1 << 20), threads, kernels::IsaName(isa), tokens);
+  pass(true);  // warm-up: page-in, first-touch of scratch
+  std::vector<double> ratio[2], gbs[2], probes;
+  for (int r = 0; r < rounds; ++r) {
+    for (int k = 0; k < 2; ++k) {
+      const double bw = (*probe)->Measure(3, 3, 1.0).gb_per_s;
+      const double v = pass(k == 0);
+      probes.push_back(bw);
+      gbs[k].push_back(v);
+      ratio[k].push_back(v / bw);
+    }
+    std::printf("round %d: kernels %.2f GB/s (%.1f%% of probe), loads %.2f GB/s (%.1f%%)\n", r + 1,
+                gbs[0].back(), 100 * ratio[0].back(), gbs[1].back(), 100 * ratio[1].back());
+    std::fflush(stdout);
+  }
+  std::printf("median: kernels %.1f%%, loads %.1f%% of the probe (%.1f GB/s)\n",
+              100 * Median(ratio[0]), 100 * Median(ratio[1]), Median(probes));
+  return 0;
+}
+
+}  // namespace
+}  // namespace hearth
+
+int main(int argc, char** argv) {
+  return hearth::Main(argc, argv);
+}
