@@ -9,10 +9,12 @@
 //            thread's share as two streams with software prefetch 2 KiB ahead,
 //            as the probe reads (the ceiling for this layout).
 // Prints the median ratio of each to the probe; the gap between the two is
-// what the kernels lose while computing.
+// what the kernels lose while computing. Needs memory for the model and as
+// much again for the probe's buffer.
 //   decode_stream_bench MODEL [--tokens 10] [--rounds 5] [--threads 2]
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "base/bandwidth.h"
@@ -47,13 +50,15 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Rows [lo, hi) of w read as two streams (the two halves), 128 bytes of each in
-// turn, with prefetch 2 KiB ahead into L1 (the pattern of the probe).
+// Rows [lo, hi) of w read as two streams (the two halves, the second one row
+// longer if the count is odd), 128 bytes of each in turn, with prefetch 2 KiB
+// ahead into L1 (the pattern of the probe); the tails one after the other.
 uint64_t ReadRows(const Matrix& w, int64_t lo, int64_t hi) {
   const int64_t part = (hi - lo) / 2;
   const uint8_t* s0 = w.data + lo * w.row_bytes;
   const uint8_t* s1 = w.data + (lo + part) * w.row_bytes;
   const size_t n = static_cast<size_t>(part) * w.row_bytes / 128 * 128;
+  const size_t n1 = static_cast<size_t>(hi - lo - part) * w.row_bytes;
   uint64_t a[4] = {0, 0, 0, 0};
   for (size_t i = 0; i < n; i += 128) {
     __builtin_prefetch(s0 + i + 2048);
@@ -68,20 +73,48 @@ uint64_t ReadRows(const Matrix& w, int64_t lo, int64_t hi) {
       a[0] += v[0], a[1] += v[1], a[2] += v[2], a[3] += v[3];
     }
   }
+  // What the interleaved loop left: the tails of both streams.
+  const size_t n0 = static_cast<size_t>(part) * w.row_bytes;
+  for (const auto& [s, end] : {std::pair{s0, n0}, std::pair{s1, n1}}) {
+    for (size_t i = n; i < end; i += 8) {
+      uint64_t v = 0;
+      std::memcpy(&v, s + i, std::min<size_t>(8, end - i));
+      a[0] += v;
+    }
+  }
   return a[0] ^ a[1] ^ a[2] ^ a[3];
 }
 
+int Usage() {
+  std::fprintf(stderr,
+               "usage: decode_stream_bench MODEL [--tokens N (1-1000, default 10)] "
+               "[--rounds N (1-100, default 5)] [--threads N (1-64, default 2)]\n");
+  return 2;
+}
+
+// s as an integer in [lo, hi] into *out, or false.
+bool ParseInt(const char* s, int lo, int hi, int* out) {
+  char* end = nullptr;
+  errno = 0;
+  const long v = std::strtol(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
 int Main(int argc, char** argv) {
-  if (argc < 2 || argv[1][0] == '-') {
-    std::fprintf(stderr,
-                 "usage: decode_stream_bench MODEL [--tokens N] [--rounds N] [--threads N]\n");
-    return 2;
-  }
+  if (argc < 2 || argv[1][0] == '-') return Usage();
   int tokens = 10, rounds = 5, threads = 2;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--tokens")) tokens = std::max(1, std::atoi(argv[i + 1]));
-    if (!std::strcmp(argv[i], "--rounds")) rounds = std::max(1, std::atoi(argv[i + 1]));
-    if (!std::strcmp(argv[i], "--threads")) threads = std::clamp(std::atoi(argv[i + 1]), 1, 64);
+  for (int i = 2; i < argc; i += 2) {
+    int* v = nullptr;
+    int hi = 0;
+    if (!std::strcmp(argv[i], "--tokens")) v = &tokens, hi = 1000;
+    if (!std::strcmp(argv[i], "--rounds")) v = &rounds, hi = 100;
+    if (!std::strcmp(argv[i], "--threads")) v = &threads, hi = 64;
+    if (v == nullptr || i + 1 >= argc || !ParseInt(argv[i + 1], 1, hi, v)) {
+      std::fprintf(stderr, "decode_stream_bench: bad argument '%s'\n", argv[i]);
+      return Usage();
+    }
   }
   ModelLoadOptions load;
   load.in_memory = true;  // huge pages, as `hearth bench --load memory`
@@ -92,7 +125,13 @@ int Main(int argc, char** argv) {
   }
   const Model& m = **model;
   const kernels::Isa isa = kernels::ActiveIsa();
-  std::vector<float> in(16384);
+  int64_t max_in = m.output().n_in;
+  for (const LayerWeights& L : m.layers()) {
+    for (const Matrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
+      max_in = std::max(max_in, w->n_in);
+    }
+  }
+  std::vector<float> in(static_cast<size_t>(max_in));
   for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>((i * 7919) % 255) / 127.0f - 1;
   auto product = [&](const Matrix& w) {
     Product p{&w, std::vector<uint8_t>(kernels::ActivationRowBytes(w.type, w.n_in))};

@@ -1,8 +1,9 @@
 // A software prefetch into the first-level cache that the compiler keeps.
 //
-// GCC treats __builtin_prefetch as free of side effects: a loop that does
-// nothing but prefetch (one over the K/V rows the attention will read, say) is
-// deleted whole at -O2, silently. An asm statement is never deleted.
+// GCC deletes, at -O3, a loop that does nothing but call __builtin_prefetch
+// (_mm_prefetch is the same builtin): one over the K/V rows the attention will
+// read, say, silently became nothing. Prefetches inside loops that also load
+// (the kernels') are kept. An asm statement is never deleted.
 #pragma once
 
 namespace hearth {
@@ -13,6 +14,7 @@ inline void PrefetchL1(const void* p) {
 #elif defined(__aarch64__)
   asm volatile("prfm pldl1keep, [%0]" : : "r"(p));
 #else
+  // Other targets: only a hint, which a prefetch-only loop may lose as above.
   __builtin_prefetch(p, 0, 3);
 #endif
 }

@@ -85,7 +85,8 @@ inline __m128i MinSums4(__m512i mins16, const int16_t* bs32) {
 // 64-byte load per 128 values (low nibbles, then high: no shuffles, no
 // broadcasts), the activations having been put in that order once per call
 // (RunQ4K); the scales and mins are decoded four super-blocks at a time
-// (ScalesMinsK4x4) and each scale vector is one byte shuffle of them. The
+// (ScalesMinsK4x4; the last nb % 4 one at a time by ScalesMinsK4) and each
+// scale vector is one byte shuffle of them. The
 // mins' term M_b takes one madd per four super-blocks against sums of the
 // activations over each 32-value sub-block (also made by RunQ4K). The float
 // steps run for 4 super-blocks at once, lane j of a 4-float vector being l[j]
@@ -170,6 +171,9 @@ struct KernelQ4K {
       const uint8_t* scm[R];
       for (int r = 0; r < R; ++r) {
         const __m512i sm = ScalesMinsK4x4(w_rows[r] + b * kQ4KBytes + offsetof(BlockQ4_K, scales));
+        // Each super-block's scales are then broadcast from memory (a load, not
+        // a shuffle): the empty asm hides the store from the compiler, which
+        // would otherwise rebuild the broadcasts from `sm` with shuffles.
         _mm512_store_si512(scm_buf[r], sm);
         scm[r] = scm_buf[r];
         __asm__("" : "+r"(scm[r]));
@@ -355,7 +359,8 @@ void Run(const MatmulArgs& a) {
 
 // Q4_K: the activations with each 128 values' codes in the order of the
 // kernel's 64-byte weight loads, [0, 32) [64, 96) [32, 64) [96, 128); scales
-// and 16-value sums as they are; then the sums per 32 values (int16, exact:
+// and 16-value sums as they are (the layout stays Act256View's; this kernel no
+// longer reads the 16-value sums); then the sums per 32 values (int16, exact:
 // at most 32 x 127), which the mins' term uses. Made once per call
 // (O(n_tok * n_in)).
 void RunQ4K(const MatmulArgs& a) {
