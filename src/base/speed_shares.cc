@@ -24,6 +24,22 @@ void SpeedShares::Update(const double* work, const double* seconds) {
     rate_[t] = work[t] / seconds[t];
     sum += rate_[t];
   }
+  Follow(sum);
+}
+
+void SpeedShares::Update(const double* seconds) {
+  const int n = static_cast<int>(rate_.size());
+  double sum = 0.0;
+  for (int t = 0; t < n; ++t) {
+    if (!(share(t) > 0.0) || !(seconds[t] > 0.0)) return;
+    rate_[t] = share(t) / seconds[t];
+    sum += rate_[t];
+  }
+  Follow(sum);
+}
+
+void SpeedShares::Follow(double sum) {
+  const int n = static_cast<int>(rate_.size());
   const double equal = 1.0 / n;
   double total = 0.0;
   for (int t = 0; t < n; ++t) {

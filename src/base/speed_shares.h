@@ -23,8 +23,14 @@ class SpeedShares {
   // Thread t did work[t] units in seconds[t]. Nothing changes unless every
   // thread did some work in a positive time.
   void Update(const double* work, const double* seconds);
+  // The same when thread t's work was its current share.
+  void Update(const double* seconds);
 
  private:
+  // rate_ holds each thread's measured speed (sum: their total); moves the
+  // shares towards it.
+  void Follow(double sum);
+
   std::vector<double> bound_, rate_;
 };
 

@@ -9,9 +9,9 @@
 //      scratch (no hand-over, no wait). Its share of the KV heads: their q
 //      rows, a prefetch of their earlier K/V rows, their k and v rows, then
 //      the q/k/v biases, RoPE, the K/V store, and the attention of the query
-//      heads of those KV heads. (When the KV heads do
-//      not divide among the threads, the q/k/v rows are split as one range
-//      and a barrier comes before the attention.)
+//      heads of those KV heads. (When the KV heads do not divide among the
+//      threads, the q/k/v rows are split as one range and a barrier comes
+//      before the attention.)
 //   2. att prepared on every thread; its share of o's rows, added into x.
 //   3. RMSNorm of x, prepared, on every thread; its share of the feed-forward
 //      width, cut in whole blocks of down's input format: those gate and up
@@ -56,8 +56,7 @@ void Forward::DecodeStep(const BatchRow& row, float* logits) {
       T, [&](int64_t b, int64_t, int) { DecodeThread(static_cast<int>(b), row, logits, barrier); });
   // A thread that is steadily slower would leave the others waiting at every
   // barrier: its share of the next steps' rows follows its measured speed.
-  for (int t = 0; t < T; ++t) step_work_[t] = step_shares_.share(t);
-  step_shares_.Update(step_work_.data(), step_busy_.data());
+  step_shares_.Update(step_busy_.data());
 }
 
 void Forward::DecodeThread(int t, const BatchRow& row, float* logits, SpinBarrier& barrier) {

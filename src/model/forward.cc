@@ -23,8 +23,7 @@ Forward::Forward(std::shared_ptr<const Model> model, int n_batch, int n_threads)
       isa_(kernels::ActiveIsa()),
       pool_(std::make_unique<ThreadPool>(n_threads > 0 ? n_threads : DefaultThreadCount())),
       step_shares_(pool_->size()),
-      step_busy_(static_cast<size_t>(pool_->size())),
-      step_work_(static_cast<size_t>(pool_->size())) {
+      step_busy_(static_cast<size_t>(pool_->size())) {
   const HParams& hp = model_->hparams();
   const size_t nb = static_cast<size_t>(n_batch_);
   const size_t q_dim = hp.n_head * hp.head_dim, kv_dim = hp.n_head_kv * hp.head_dim;

@@ -85,10 +85,9 @@ class Forward {
   };
   std::vector<StepScratch> step_;
   // Decode steps' row split: thread t takes the fraction [bound(t), bound(t+1))
-  // of each product's rows; step_busy_[t] is its time on them in the last
-  // step, step_work_[t] the fraction it had.
+  // of each product's rows; step_busy_[t] is its time on them in the last step.
   SpeedShares step_shares_;
-  std::vector<double> step_busy_, step_work_;
+  std::vector<double> step_busy_;
 };
 
 // Default worker count: the machine's physical cores.

@@ -170,5 +170,22 @@ TEST(SpeedSharesTest, FollowMeasuredSpeedsWithinBounds) {
   EXPECT_DOUBLE_EQ(s.bound(2), 1.0);
 }
 
+// Update(seconds) is Update(work, seconds) with each thread's share as its work.
+TEST(SpeedSharesTest, SharesAsWorkGiveTheSameUpdate) {
+  SpeedShares a(3), b(3);
+  for (int i = 0; i < 5; ++i) {
+    const double sec[3] = {1.0 + i, 2.0, 0.5 + 0.25 * i};
+    const double w[3] = {a.share(0), a.share(1), a.share(2)};
+    a.Update(w, sec);
+    b.Update(sec);
+    for (int t = 0; t <= 3; ++t) EXPECT_DOUBLE_EQ(a.bound(t), b.bound(t));
+  }
+  EXPECT_GT(a.share(2), a.share(0));  // the fastest thread gained
+  const double stalled[3] = {1.0, 0.0, 1.0};
+  const double before = b.share(1);
+  b.Update(stalled);
+  EXPECT_DOUBLE_EQ(b.share(1), before);
+}
+
 }  // namespace
 }  // namespace hearth
