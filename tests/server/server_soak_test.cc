@@ -80,8 +80,10 @@ TEST(ServerSoakTest, ManyMixedRequestsLeaveNothingBehind) {
   EXPECT_EQ(bad.load(), 0);
   EXPECT_EQ(done.load(), 2030);
   const uint64_t rss_after = ProcessRss()->current_bytes;
-  EXPECT_NEAR(static_cast<double>(rss_after), static_cast<double>(rss_before),
-              0.05 * static_cast<double>(rss_before));
+  // Only growth is a leak; the resident set may fall (reclaimed file pages,
+  // memory an allocator returns), so the bound is one-sided.
+  EXPECT_LE(static_cast<double>(rss_after), 1.05 * static_cast<double>(rss_before))
+      << "RSS before " << rss_before << " after " << rss_after;
   EXPECT_LE(OpenFds(), fds_before + 2);
 }
 

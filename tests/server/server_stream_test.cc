@@ -260,8 +260,11 @@ TEST(ServerLoadTest, FourClientsFiftyRequestsEach) {
         MetricValue(m, std::string("hearth_requests_total{route=\"/v1/completions\",code=\"") +
                            code + "\"}"),
         -1);
-  EXPECT_NEAR(static_cast<double>(after), static_cast<double>(before),
-              0.05 * static_cast<double>(before))
+  // Only growth is a leak. The resident set may fall during the run (the kernel
+  // reclaims file-backed pages, an allocator returns memory that earlier tests in
+  // this process left behind: one CI run went from 92 MB to 51 MB), so the bound
+  // is one-sided.
+  EXPECT_LE(static_cast<double>(after), 1.05 * static_cast<double>(before))
       << "RSS before " << before << " after " << after;
   RecordProperty("load_seconds", std::to_string(secs));
 }
