@@ -40,18 +40,33 @@ inline float F16At(const uint8_t* p) {
 struct DecQ4_0 {
   using Block = BlockQ4_0;
   static constexpr int kShift = 3;
-  static void Quad(const uint8_t* p, __m512i* lo, __m512i* hi) {
-    constexpr size_t kOff = offsetof(Block, qs);
-    __m512i z = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kOff)));
-    z = _mm512_inserti32x4(
-        z, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + sizeof(Block) + kOff)), 1);
-    z = _mm512_inserti32x4(
-        z, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * sizeof(Block) + kOff)), 2);
-    z = _mm512_inserti32x4(
-        z, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 3 * sizeof(Block) + kOff)), 3);
+  // The 16 blocks at p (288 bytes) as 4 quads: five loads that never reach
+  // past the group, one word permute per quad (quad m = bytes [72m, 72m + 72)
+  // lies in loads m and m + 1; block k's codes are words [9k + 1, 9k + 9) of
+  // its quad).
+  static void Group(const uint8_t* p, __m512i lo[4], __m512i hi[4]) {
+    static_assert(sizeof(Block) == 18 && offsetof(Block, qs) == 2);
+    alignas(64) static constexpr short kIdx[4][32] = {
+        {1,  2,  3,  4,  5,  6,  7,  8,  10, 11, 12, 13, 14, 15, 16, 17,
+         19, 20, 21, 22, 23, 24, 25, 26, 28, 29, 30, 31, 32, 33, 34, 35},
+        {5,  6,  7,  8,  9,  10, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21,
+         23, 24, 25, 26, 27, 28, 29, 30, 32, 33, 34, 35, 36, 37, 38, 39},
+        {9,  10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23, 24, 25,
+         27, 28, 29, 30, 31, 32, 33, 34, 36, 37, 38, 39, 40, 41, 42, 43},
+        {13, 14, 15, 16, 17, 18, 19, 20, 22, 23, 24, 25, 26, 27, 28, 29,
+         31, 32, 33, 34, 35, 36, 37, 38, 40, 41, 42, 43, 44, 45, 46, 47}};
+    __m512i v[5];
+    for (int i = 0; i < 4; ++i)
+      v[i] = _mm512_inserti64x4(
+          _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 64 * i))),
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 64 * i + 32)), 1);
+    v[4] = _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 256)));
     const __m512i m = _mm512_set1_epi8(0x0F);
-    *lo = _mm512_and_si512(z, m);
-    *hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), m);
+    for (int q = 0; q < 4; ++q) {
+      const __m512i z = _mm512_permutex2var_epi16(v[q], _mm512_load_si512(kIdx[q]), v[q + 1]);
+      lo[q] = _mm512_and_si512(z, m);
+      hi[q] = _mm512_and_si512(_mm512_srli_epi16(z, 4), m);
+    }
   }
   // One block's codes in element order (tail).
   static __m256i One(const uint8_t* p) {
@@ -76,6 +91,9 @@ struct DecQ8_0 {
   static void Quad(const uint8_t* p, __m512i* lo, __m512i* hi) {
     *lo = Half(p + offsetof(Block, qs));
     *hi = Half(p + offsetof(Block, qs) + 16);
+  }
+  static void Group(const uint8_t* p, __m512i lo[4], __m512i hi[4]) {
+    for (int m = 0; m < 4; ++m) Quad(p + 4 * m * sizeof(Block), &lo[m], &hi[m]);
   }
   static __m256i One(const uint8_t* p) {
     const __m256i z = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + offsetof(Block, qs)));
@@ -186,7 +204,7 @@ struct KernelVnni {
           _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T0);
         }
         __m512i lo[4], hi[4];
-        for (int m = 0; m < 4; ++m) Dec::Quad(p + 4 * m * kBytes, &lo[m], &hi[m]);
+        Dec::Group(p, lo, hi);
         const __m512 dw = Scales(p, si);
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) {
