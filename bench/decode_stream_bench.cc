@@ -10,8 +10,12 @@
 //            as the probe reads (the ceiling for this layout).
 // Prints the median ratio of each to the probe; the gap between the two is
 // what the kernels lose while computing. Needs memory for the model and as
-// much again for the probe's buffer.
+// much again for the probe's buffer. With --prefetch D1,D2,... the kernels run
+// once per weight prefetch distance in each round (SetWeightPrefetchBytes),
+// and each distance's ratio to the first one's in the same round is reported
+// too (paired, so that the machine's drift between rounds cancels).
 //   decode_stream_bench MODEL [--tokens 10] [--rounds 5] [--threads 2]
+//                             [--prefetch 2048,6144]
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -88,7 +92,8 @@ uint64_t ReadRows(const Matrix& w, int64_t lo, int64_t hi) {
 int Usage() {
   std::fprintf(stderr,
                "usage: decode_stream_bench MODEL [--tokens N (1-1000, default 10)] "
-               "[--rounds N (1-100, default 5)] [--threads N (1-64, default 2)]\n");
+               "[--rounds N (1-100, default 5)] [--threads N (1-64, default 2)] "
+               "[--prefetch BYTES,... (64-65536 each, default: this CPU's)]\n");
   return 2;
 }
 
@@ -102,10 +107,34 @@ bool ParseInt(const char* s, int lo, int hi, int* out) {
   return true;
 }
 
+// A comma-separated list of integers in [lo, hi] (at most 8) into *out.
+bool ParseList(const char* s, int lo, int hi, std::vector<int64_t>* out) {
+  std::string item;
+  for (const char* c = s;; ++c) {
+    if (*c == ',' || *c == '\0') {
+      int v = 0;
+      if (!ParseInt(item.c_str(), lo, hi, &v) || out->size() >= 8) return false;
+      out->push_back(v);
+      item.clear();
+      if (*c == '\0') return true;
+    } else {
+      item += *c;
+    }
+  }
+}
+
 int Main(int argc, char** argv) {
   if (argc < 2 || argv[1][0] == '-') return Usage();
   int tokens = 10, rounds = 5, threads = 2;
+  std::vector<int64_t> dists;
   for (int i = 2; i < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--prefetch")) {
+      if (i + 1 >= argc || !ParseList(argv[i + 1], 64, 65536, &dists)) {
+        std::fprintf(stderr, "decode_stream_bench: bad argument '%s'\n", argv[i]);
+        return Usage();
+      }
+      continue;
+    }
     int* v = nullptr;
     int hi = 0;
     if (!std::strcmp(argv[i], "--tokens")) v = &tokens, hi = 1000;
@@ -192,24 +221,40 @@ int Main(int argc, char** argv) {
     for (std::thread& th : pool) th.join();
     return static_cast<double>(bytes) * tokens / (Seconds() - s0) / 1e9;
   };
+  if (dists.empty()) dists.push_back(kernels::WeightPrefetchBytes());
   std::printf("%s: %.0f MiB of weights, %d thread(s), %s, %d token(s) per pass\n", argv[1],
               static_cast<double>(bytes) / (1 << 20), threads, kernels::IsaName(isa), tokens);
   pass(true);  // warm-up: page-in, first-touch of scratch
-  std::vector<double> ratio[2], gbs[2], probes;
+  // Variants: the kernels at each prefetch distance, then the plain loads.
+  const size_t nk = dists.size(), nv = nk + 1;
+  std::vector<std::vector<double>> ratio(nv), paired(nk);
+  std::vector<double> probes;
   for (int r = 0; r < rounds; ++r) {
-    for (int k = 0; k < 2; ++k) {
+    std::printf("round %d:", r + 1);
+    for (size_t k = 0; k < nv; ++k) {
+      if (k < nk) kernels::SetWeightPrefetchBytes(dists[k]);
       const double bw = (*probe)->Measure(3, 3, 1.0).gb_per_s;
-      const double v = pass(k == 0);
+      const double v = pass(k < nk);
       probes.push_back(bw);
-      gbs[k].push_back(v);
       ratio[k].push_back(v / bw);
+      if (k < nk) paired[k].push_back(ratio[k].back() / ratio[0].back());
+      if (k < nk) {
+        std::printf(" kernels@%lld %.2f GB/s (%.1f%%),", static_cast<long long>(dists[k]), v,
+                    100 * ratio[k].back());
+      } else {
+        std::printf(" loads %.2f GB/s (%.1f%%)\n", v, 100 * ratio[k].back());
+      }
     }
-    std::printf("round %d: kernels %.2f GB/s (%.1f%% of probe), loads %.2f GB/s (%.1f%%)\n", r + 1,
-                gbs[0].back(), 100 * ratio[0].back(), gbs[1].back(), 100 * ratio[1].back());
     std::fflush(stdout);
   }
-  std::printf("median: kernels %.1f%%, loads %.1f%% of the probe (%.1f GB/s)\n",
-              100 * Median(ratio[0]), 100 * Median(ratio[1]), Median(probes));
+  kernels::SetWeightPrefetchBytes(0);
+  std::printf("median of %d rounds, %% of the probe (%.1f GB/s):", rounds, Median(probes));
+  for (size_t k = 0; k < nk; ++k) {
+    std::printf(" kernels@%lld %.1f%%", static_cast<long long>(dists[k]), 100 * Median(ratio[k]));
+    if (k > 0) std::printf(" (x%.3f paired)", Median(paired[k]));
+    std::printf(",");
+  }
+  std::printf(" loads %.1f%%\n", 100 * Median(ratio[nk]));
   return 0;
 }
 

@@ -1,10 +1,20 @@
 // Internal: the per-ISA kernel tables and the row/token driver they share.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+
 #include "format/ggml_types.h"
 #include "kernels/matmul.h"
 
 namespace hearth::kernels {
+
+// WeightPrefetchBytes() (matmul.h) for the kernels' inner loops: one plain
+// load per call of a kernel's row function.
+extern std::atomic<int64_t> g_weight_prefetch_bytes;
+inline int64_t PrefetchAhead() {
+  return g_weight_prefetch_bytes.load(std::memory_order_relaxed);
+}
 
 using MatmulFn = void (*)(const MatmulArgs&);
 

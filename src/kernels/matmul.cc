@@ -118,6 +118,21 @@ int AvailableIsas(Isa out[8]) {
   return n;
 }
 
+namespace {
+constexpr int64_t kDefaultWeightPrefetchBytes = 2048;
+}  // namespace
+
+std::atomic<int64_t> g_weight_prefetch_bytes{kDefaultWeightPrefetchBytes};
+
+int64_t WeightPrefetchBytes() {
+  return PrefetchAhead();
+}
+
+void SetWeightPrefetchBytes(int64_t bytes) {
+  g_weight_prefetch_bytes.store(bytes > 0 ? bytes : kDefaultWeightPrefetchBytes,
+                                std::memory_order_relaxed);
+}
+
 bool HasSimdKernel(GgmlType wtype, Isa isa) {
   return SelectKernel(wtype, isa) != &ScalarMatmul;
 }

@@ -96,6 +96,17 @@ struct MatmulArgs {
 // The scalar variant is DotRef itself.
 void Matmul(const MatmulArgs& a, Isa isa);
 
+// How far ahead of the weight bytes being read the AVX-512 matrix-vector
+// kernels prefetch them into L1 (default 2 KiB). Enough bytes must be in flight
+// to cover the memory latency at one core's share of the bandwidth, and no
+// more: on a Xeon, 3 and 4 KiB streamed less; on a Zen 5 virtual machine, 6 KiB
+// streamed 2-5% more while it had 70-80 GB/s to itself and nothing more (-3 to
+// +3%) while it had 40-47 GB/s. Changes no result.
+int64_t WeightPrefetchBytes();
+// Sets it for the whole process, e.g. to compare distances in one benchmark
+// run (between calls, not during one); 0 restores the default.
+void SetWeightPrefetchBytes(int64_t bytes);
+
 // The scalar reference of one dot product (the spec every variant is tested
 // against): dequantized weights (format/quant_ref.cc, float) times prepared
 // activations (d * q, exact in double), summed in double in index order and

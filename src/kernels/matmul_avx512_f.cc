@@ -38,9 +38,6 @@ struct LoadBF16 {
   }
 };
 
-// Software prefetch distance for the matvec rows (bytes ahead, into L1).
-constexpr int64_t kPrefetchAhead = 2048;
-
 template <class W>
 struct KernelF {
   template <int T>
@@ -58,6 +55,7 @@ struct KernelF {
   template <int T, int R>
   static void Rows(const uint8_t* const* w_rows, const uint8_t* const* x, int64_t n_in,
                    float* out) {
+    const int64_t ahead = PrefetchAhead();
     __m512 acc[R][T][2];
     for (int r = 0; r < R; ++r) {
       for (int t = 0; t < T; ++t) acc[r][t][0] = acc[r][t][1] = _mm512_setzero_ps();
@@ -67,10 +65,10 @@ struct KernelF {
     for (; j + 32 <= n_in; j += 32) {
 #pragma GCC unroll 2
       for (int r = 0; r < R; ++r) {
-        // Into L1, 2 KiB ahead (rows are contiguous: runs on into the next row).
+        // Into L1, PrefetchAhead() bytes ahead (rows are contiguous: runs on into
+        // the next row).
         const char* p = reinterpret_cast<const char*>(w_rows[r] + j * W::kBytes);
-        for (int o = 0; o < 32 * W::kBytes; o += 64)
-          _mm_prefetch(p + kPrefetchAhead + o, _MM_HINT_T0);
+        for (int o = 0; o < 32 * W::kBytes; o += 64) _mm_prefetch(p + ahead + o, _MM_HINT_T0);
         Chunk<T>(w_rows[r], x, j, all, acc[r], 0);
         Chunk<T>(w_rows[r], x, j + 16, all, acc[r], 1);
       }

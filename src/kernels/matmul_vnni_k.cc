@@ -34,12 +34,10 @@ inline __m256i LoadBsums(const Act256View& xv, int64_t b) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv.bsum + 2 * 16 * b));
 }
 
-// Software prefetch distance (bytes ahead; rows are contiguous, so it runs on
-// into the next row), far enough to cover DRAM latency and to cross 4 KiB
-// pages ahead of the hardware prefetchers. Into L1 (T0): in decode, 2 KiB
-// ahead into L1 streamed 5-10% faster than 4 KiB ahead into L2 (1-3 KiB into
-// L1 all within noise of each other).
-constexpr int64_t kPrefetchAhead = 2048;
+// Weights are prefetched into L1 PrefetchAhead() bytes ahead (kernel_table.h;
+// rows are contiguous, so it runs on into the next row), past the 4 KiB pages
+// the hardware prefetchers stop at. Into L1 (T0): in decode, 2 KiB ahead into
+// L1 streamed 5-10% faster than 4 KiB ahead into L2 on a Xeon.
 
 constexpr size_t kQ4KBytes = sizeof(BlockQ4_K);
 // ScalesMinsK4 of four consecutive super-blocks at once (q: the first one's
@@ -107,9 +105,9 @@ struct KernelQ4K {
   // index), scm: its 8 scales (then its 8 mins) as bytes.
   template <int T>
   static inline void Block(const uint8_t* p, const Act256View* xv, int64_t b, const __m512i* sidx,
-                           const uint8_t* scm, __m512i* sumi_out) {
+                           const uint8_t* scm, __m512i* sumi_out, int64_t ahead) {
     for (size_t o = 0; o < sizeof(BlockQ4_K); o += 64) {
-      _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(p) + ahead + o, _MM_HINT_T0);
     }
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     // The 16 bytes of scales and mins in every 128-bit lane.
@@ -120,7 +118,7 @@ struct KernelQ4K {
     // activations are in that order (RunQ4K).
     __m512i v[4];
     for (int h = 0; h < 2; ++h) {
-      const __m512i z = _mm512_loadu_si512(p + offsetof(BlockQ4_K, qs) + 64 * h);
+      const __m512i z = LoadWeights64(p + offsetof(BlockQ4_K, qs) + 64 * h);
       v[2 * h] = _mm512_and_si512(z, low4);
       v[2 * h + 1] = _mm512_and_si512(_mm512_srli_epi16(z, 4), low4);
     }
@@ -142,6 +140,7 @@ struct KernelQ4K {
   static void Rows(const uint8_t* const* w_rows, const uint8_t* const* x, int64_t n_in,
                    float* out) {
     const int64_t nb = n_in / kQKK;
+    const int64_t ahead = PrefetchAhead();
     Act256View xv[T];
     const int16_t* bs32[T];
     for (int t = 0; t < T; ++t) {
@@ -187,7 +186,8 @@ struct KernelQ4K {
       __m512i s[R][4][T];
       for (int j = 0; j < 4; ++j) {
         for (int r = 0; r < R; ++r) {
-          Block<T>(w_rows[r] + (b + j) * kQ4KBytes, xv, b + j, sidx, scm[r] + 16 * j, s[r][j]);
+          Block<T>(w_rows[r] + (b + j) * kQ4KBytes, xv, b + j, sidx, scm[r] + 16 * j, s[r][j],
+                   ahead);
         }
       }
       for (int r = 0; r < R; ++r) {
@@ -223,7 +223,7 @@ struct KernelQ4K {
         std::memcpy(scm, &sc8, 8);
         std::memcpy(scm + 8, &m8, 8);
         __m512i s[T];
-        Block<T>(p, xv, b, sidx, scm, s);
+        Block<T>(p, xv, b, sidx, scm, s, ahead);
         const __m128i mins =
             _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scm + 8)));
         const float d = F16At(p + offsetof(BlockQ4_K, d));
@@ -250,9 +250,9 @@ struct KernelQ4K {
 struct KernelQ6K {
   template <int T>
   static inline void Block(const uint8_t* p, const Act256View* xv, int64_t b, const __m512i* sidx,
-                           __m512i* out) {
+                           __m512i* out, int64_t ahead) {
     for (size_t o = 0; o < sizeof(BlockQ6_K); o += 64) {
-      _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(p) + ahead + o, _MM_HINT_T0);
     }
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     // High-bit masks and shifts: lower 32 bytes / upper 32 bytes of a run.
@@ -270,7 +270,7 @@ struct KernelQ6K {
                                         _mm512_slli_epi32(sc32, 16));
     __m512i v[4];  // codes of elements 64j .. 64j+63
     for (int n = 0; n < 2; ++n) {
-      const __m512i ql = _mm512_loadu_si512(p + offsetof(BlockQ6_K, ql) + 64 * n);
+      const __m512i ql = LoadWeights64(p + offsetof(BlockQ6_K, ql) + 64 * n);
       const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(
           reinterpret_cast<const __m256i*>(p + offsetof(BlockQ6_K, qh) + 32 * n)));
       v[2 * n] = _mm512_or_si512(_mm512_and_si512(ql, low4),
@@ -297,6 +297,7 @@ struct KernelQ6K {
   static void Rows(const uint8_t* const* w_rows, const uint8_t* const* x, int64_t n_in,
                    float* out) {
     const int64_t nb = n_in / kQKK;
+    const int64_t ahead = PrefetchAhead();
     Act256View xv[T];
     for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
     __m512i sidx[4];  // run j covers sub-blocks 4j .. 4j+3: 4 int32 lanes each
@@ -315,7 +316,7 @@ struct KernelQ6K {
       __m512i s[R][4][T];
       for (int j = 0; j < 4; ++j) {
         for (int r = 0; r < R; ++r) {
-          Block<T>(w_rows[r] + (b + j) * sizeof(BlockQ6_K), xv, b + j, sidx, s[r][j]);
+          Block<T>(w_rows[r] + (b + j) * sizeof(BlockQ6_K), xv, b + j, sidx, s[r][j], ahead);
         }
       }
       for (int r = 0; r < R; ++r) {
@@ -341,7 +342,7 @@ struct KernelQ6K {
       for (int64_t b = nb4; b < nb; ++b) {  // the last nb % 4 super-blocks, one at a time
         const uint8_t* p = w_rows[r] + b * sizeof(BlockQ6_K);
         __m512i s[T];
-        Block<T>(p, xv, b, sidx, s);
+        Block<T>(p, xv, b, sidx, s, ahead);
         const float d = F16At(p + offsetof(BlockQ6_K, d));
         for (int t = 0; t < T; ++t) {
           kacc[t].Add(b, d, xv[t].Scale(b), _mm512_reduce_add_epi32(s[t]));

@@ -56,10 +56,7 @@ struct DecQ4_0 {
         {13, 14, 15, 16, 17, 18, 19, 20, 22, 23, 24, 25, 26, 27, 28, 29,
          31, 32, 33, 34, 35, 36, 37, 38, 40, 41, 42, 43, 44, 45, 46, 47}};
     __m512i v[5];
-    for (int i = 0; i < 4; ++i)
-      v[i] = _mm512_inserti64x4(
-          _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 64 * i))),
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 64 * i + 32)), 1);
+    for (int i = 0; i < 4; ++i) v[i] = LoadWeights64(p + 64 * i);
     v[4] = _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 256)));
     const __m512i m = _mm512_set1_epi8(0x0F);
     for (int q = 0; q < 4; ++q) {
@@ -110,11 +107,9 @@ constexpr int BlockOfLane(int l) {
 // block 4m + k) gives the 16 exact block sums in lane order (lane 4k + m =
 // block 4m + k).
 
-// Software prefetch distance (bytes ahead of the group being read), far
-// enough to cover DRAM latency at full bandwidth, and across 4 KiB pages
-// (which the hardware prefetchers do not cross). Into L1 (T0): in decode,
-// 2 KiB ahead into L1 streamed 5-10% faster than 4 KiB ahead into L2.
-constexpr int64_t kPrefetchAhead = 2048;
+// Weights are prefetched into L1 PrefetchAhead() bytes ahead of the group
+// being read (kernel_table.h), past the 4 KiB pages the hardware prefetchers
+// stop at.
 
 template <class Dec>
 struct KernelVnni {
@@ -192,6 +187,7 @@ struct KernelVnni {
                    const uint8_t* const* x, int64_t n_in, const ScaleIdx& si, float* out) {
     const int64_t nb = n_in / kQK;
     const int64_t ng = nb / 16;
+    const int64_t ahead = PrefetchAhead();
     __m512 acc[R][T];
     for (int r = 0; r < R; ++r) {
       for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
@@ -201,7 +197,7 @@ struct KernelVnni {
       for (int r = 0; r < R; ++r) {
         const uint8_t* p = w_rows[r] + g * kGroupBytes;
         for (int64_t o = 0; o < kGroupBytes; o += 64) {
-          _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchAhead + o, _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(p) + ahead + o, _MM_HINT_T0);
         }
         __m512i lo[4], hi[4];
         Dec::Group(p, lo, hi);

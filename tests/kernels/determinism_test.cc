@@ -96,6 +96,47 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulDeterminism,
                            return testing::TypeName(p.param);
                          });
 
+// The weight prefetch distance is a matter of speed only: decode and batch
+// products give the same bits at any distance, and 0 restores the default.
+TEST(MatmulPrefetch, DistanceChangesNoBits) {
+  const int64_t def = WeightPrefetchBytes();
+  EXPECT_GE(def, 64);
+  for (GgmlType type : testing::AllWeightTypes()) {
+    SCOPED_TRACE(testing::TypeName(type));
+    const uint32_t bs = GetGgmlTypeInfo(type).block_size;
+    const int64_t n_in = bs == 1 ? 1056 : (bs == 32 ? 32 * 37 : 256 * 9);
+    const int64_t rows = 13;
+    const int n_tok = 5;
+    std::mt19937 rng(7 + static_cast<unsigned>(type));
+    Weights w(type, rows, n_in, 1, rng);
+    Activations x(type, n_tok, n_in, 2, rng);
+    for (Isa isa : testing::Isas()) {
+      SCOPED_TRACE(IsaName(isa));
+      std::vector<float> ref;
+      for (int64_t dist : {int64_t{0}, int64_t{64}, int64_t{6144}, int64_t{65536}}) {
+        SetWeightPrefetchBytes(dist);
+        EXPECT_EQ(WeightPrefetchBytes(), dist == 0 ? def : dist);
+        std::vector<float> y(static_cast<size_t>(rows * (n_tok + 1)));
+        Matmul(
+            {type, w.row(0), w.row_bytes, n_in, x.tok(0), x.stride, n_tok, y.data(), rows, 0, rows},
+            isa);
+        Matmul({type, w.row(0), w.row_bytes, n_in, x.tok(2), x.stride, 1, y.data() + rows * n_tok,
+                rows, 0, rows},
+               isa);
+        if (ref.empty()) {
+          ref = y;
+          continue;
+        }
+        for (size_t i = 0; i < y.size(); ++i) {
+          ASSERT_EQ(Bits(y[i]), Bits(ref[i])) << "distance " << dist << " i=" << i;
+        }
+      }
+    }
+  }
+  SetWeightPrefetchBytes(0);
+  EXPECT_EQ(WeightPrefetchBytes(), def);
+}
+
 // The AMX variant computes batches of 16+ tokens with tiles and must give the
 // VNNI variant's bits exactly (and so the reference within tolerance): whole
 // and partial 16 x 16 tiles, groups of 16 blocks with and without a tail,
