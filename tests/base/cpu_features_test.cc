@@ -12,6 +12,7 @@
 #include <vector>
 
 #if defined(__x86_64__) && defined(__linux__)
+#include <cpuid.h>
 #include <sys/syscall.h>
 #endif
 
@@ -145,13 +146,32 @@ TEST(CpuFeaturesTest, AmxPermissionWasGranted) {
   EXPECT_TRUE((mask >> 18) & 1u);
 }
 
+// The model name is the CPUID brand string, which is what the kernel shows in
+// /proc/cpuinfo, except where a hypervisor gives the guest's kernel and its
+// programs different strings (seen: "AMD EPYC" in /proc/cpuinfo, "Oxide
+// Virtual Turin-like Processor" from CPUID). Then it must be the brand string
+// as read here with the cpuid instruction, trimmed of NULs and spaces.
 TEST(CpuFeaturesTest, ModelNameMatchesProcCpuinfo) {
   std::ifstream in("/proc/cpuinfo");
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string expected = CpuinfoModelName(ss.str());
   if (expected.empty()) GTEST_SKIP() << "/proc/cpuinfo has no model name";
-  EXPECT_EQ(GetCpuFeatures().model_name, expected);
+  const std::string name = GetCpuFeatures().model_name;
+  if (name == expected) return;
+  unsigned regs[12] = {};
+  ASSERT_TRUE(__get_cpuid(0x80000000u, &regs[0], &regs[1], &regs[2], &regs[3]) &&
+              regs[0] >= 0x80000004u)
+      << "model name '" << name << "', /proc/cpuinfo '" << expected << "', no brand string";
+  for (unsigned i = 0; i < 3; ++i) {
+    __get_cpuid(0x80000002u + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2],
+                &regs[4 * i + 3]);
+  }
+  std::string brand(reinterpret_cast<const char*>(regs), sizeof(regs));
+  brand = brand.substr(0, brand.find('\0'));
+  brand.erase(0, brand.find_first_not_of(' '));
+  brand.erase(brand.find_last_not_of(' ') + 1);
+  EXPECT_EQ(name, brand) << "/proc/cpuinfo says '" << expected << "'";
 }
 #endif
 
