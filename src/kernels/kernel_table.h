@@ -150,7 +150,29 @@ void DriveRows(const MatmulArgs& a) {
   if (block < 4) block = 4;
   for (int tb = 0; tb < a.n_tok; tb += static_cast<int>(block)) {
     const int tb_end = a.n_tok - tb < block ? a.n_tok : tb + static_cast<int>(block);
-    for (int64_t k = 0; k < a.row_end - a.row_begin; ++k) {
+    int64_t k = 0;
+    if constexpr (kHasRowPairs<Kernel>) {
+      // Rows two at a time: each token's activations, read from L2, serve both.
+      for (; k + 2 <= a.row_end - a.row_begin; k += 2) {
+        const int64_t r[2] = {StreamRow<kStreams>(a.row_begin, a.row_end, k),
+                              StreamRow<kStreams>(a.row_begin, a.row_end, k + 1)};
+        const uint8_t* w[2] = {a.w + r[0] * a.row_bytes, a.w + r[1] * a.row_bytes};
+        const uint8_t* x[4];
+        float out[8];
+        for (int t = tb; t < tb_end; t += 4) {
+          const int n = tb_end - t < 4 ? tb_end - t : 4;
+          for (int i = 0; i < n; ++i) x[i] = a.x + (t + i) * a.x_stride;
+          if (n == 4) Kernel::template Rows<4, 2>(w, x, a.n_in, out);
+          if (n == 3) Kernel::template Rows<3, 2>(w, x, a.n_in, out);
+          if (n == 2) Kernel::template Rows<2, 2>(w, x, a.n_in, out);
+          if (n == 1) Kernel::template Rows<1, 2>(w, x, a.n_in, out);
+          for (int j = 0; j < 2; ++j) {
+            for (int i = 0; i < n; ++i) a.y[(t + i) * a.y_stride + r[j]] = out[j * n + i];
+          }
+        }
+      }
+    }
+    for (; k < a.row_end - a.row_begin; ++k) {
       const int64_t r = StreamRow<kStreams>(a.row_begin, a.row_end, k);
       const uint8_t* w = a.w + r * a.row_bytes;
       int t = tb;
