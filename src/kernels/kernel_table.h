@@ -1,6 +1,7 @@
 // Internal: the per-ISA kernel tables and the row/token driver they share.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -152,25 +153,34 @@ void DriveRows(const MatmulArgs& a) {
     const int tb_end = a.n_tok - tb < block ? a.n_tok : tb + static_cast<int>(block);
     int64_t k = 0;
     if constexpr (kHasRowPairs<Kernel>) {
-      // Rows two at a time: each token's activations, read from L2, serve both.
-      for (; k + 2 <= a.row_end - a.row_begin; k += 2) {
-        const int64_t r[2] = {StreamRow<kStreams>(a.row_begin, a.row_end, k),
-                              StreamRow<kStreams>(a.row_begin, a.row_end, k + 1)};
-        const uint8_t* w[2] = {a.w + r[0] * a.row_bytes, a.w + r[1] * a.row_bytes};
-        const uint8_t* x[4];
-        float out[8];
+      // Rows two at a time, in tiles of ~64 KiB of weights: for each group of
+      // 4 tokens, every pair of the tile. The tile's weights are read from L2
+      // once per group, the group's activations from L1 by every pair.
+      const int64_t n_pairs = (a.row_end - a.row_begin) / 2;
+      const int64_t tile =
+          std::max<int64_t>(1, (int64_t{32} << 10) / static_cast<int64_t>(a.row_bytes));
+      for (int64_t p0 = 0; p0 < n_pairs; p0 += tile) {
+        const int64_t p1 = std::min(n_pairs, p0 + tile);
         for (int t = tb; t < tb_end; t += 4) {
           const int n = tb_end - t < 4 ? tb_end - t : 4;
+          const uint8_t* x[4];
           for (int i = 0; i < n; ++i) x[i] = a.x + (t + i) * a.x_stride;
-          if (n == 4) Kernel::template Rows<4, 2>(w, x, a.n_in, out);
-          if (n == 3) Kernel::template Rows<3, 2>(w, x, a.n_in, out);
-          if (n == 2) Kernel::template Rows<2, 2>(w, x, a.n_in, out);
-          if (n == 1) Kernel::template Rows<1, 2>(w, x, a.n_in, out);
-          for (int j = 0; j < 2; ++j) {
-            for (int i = 0; i < n; ++i) a.y[(t + i) * a.y_stride + r[j]] = out[j * n + i];
+          for (int64_t p = p0; p < p1; ++p) {
+            const int64_t r[2] = {StreamRow<kStreams>(a.row_begin, a.row_end, 2 * p),
+                                  StreamRow<kStreams>(a.row_begin, a.row_end, 2 * p + 1)};
+            const uint8_t* w[2] = {a.w + r[0] * a.row_bytes, a.w + r[1] * a.row_bytes};
+            float out[8];
+            if (n == 4) Kernel::template Rows<4, 2>(w, x, a.n_in, out);
+            if (n == 3) Kernel::template Rows<3, 2>(w, x, a.n_in, out);
+            if (n == 2) Kernel::template Rows<2, 2>(w, x, a.n_in, out);
+            if (n == 1) Kernel::template Rows<1, 2>(w, x, a.n_in, out);
+            for (int j = 0; j < 2; ++j) {
+              for (int i = 0; i < n; ++i) a.y[(t + i) * a.y_stride + r[j]] = out[j * n + i];
+            }
           }
         }
       }
+      k = 2 * n_pairs;
     }
     for (; k < a.row_end - a.row_begin; ++k) {
       const int64_t r = StreamRow<kStreams>(a.row_begin, a.row_end, k);
