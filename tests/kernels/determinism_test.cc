@@ -96,6 +96,41 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulDeterminism,
                            return testing::TypeName(p.param);
                          });
 
+// Batches go through the weight rows in pairs, in tiles of ~32 KiB of weights
+// per group of 4 tokens: with enough rows for several tiles and an odd count
+// (a row left over), each token of a batch gets the bits it gets alone.
+TEST(MatmulBatchTiles, ManyRowsMatchOneTokenAtATime) {
+  for (GgmlType type : testing::AllWeightTypes()) {
+    SCOPED_TRACE(testing::TypeName(type));
+    const uint32_t bs = GetGgmlTypeInfo(type).block_size;
+    const int64_t n_in = bs == 1 ? 512 : (bs == 32 ? 32 * 16 : 256 * 2);
+    std::mt19937 rng(11 + static_cast<unsigned>(type));
+    Weights w(type, 1, n_in, 0, rng);
+    // Rows for at least three tiles of pairs, and one more.
+    const int64_t rows = 2 * 3 * std::max<int64_t>(1, (32 << 10) / w.row_bytes) + 1;
+    Weights big(type, rows, n_in, 3, rng);
+    const int n_tok = 7;
+    Activations x(type, n_tok, n_in, 1, rng);
+    for (Isa isa : testing::Isas()) {
+      SCOPED_TRACE(IsaName(isa));
+      std::vector<float> batch(static_cast<size_t>(rows * n_tok));
+      Matmul({type, big.row(0), big.row_bytes, n_in, x.tok(0), x.stride, n_tok, batch.data(), rows,
+              0, rows},
+             isa);
+      for (int t = 0; t < n_tok; ++t) {
+        std::vector<float> one(static_cast<size_t>(rows));
+        Matmul({type, big.row(0), big.row_bytes, n_in, x.tok(t), x.stride, 1, one.data(), rows, 0,
+                rows},
+               isa);
+        for (int64_t r = 0; r < rows; ++r) {
+          ASSERT_EQ(Bits(batch[t * rows + r]), Bits(one[static_cast<size_t>(r)]))
+              << "rows " << rows << " t=" << t << " r=" << r;
+        }
+      }
+    }
+  }
+}
+
 // The weight prefetch distance is a matter of speed only: decode and batch
 // products give the same bits at any distance, and 0 restores the default.
 TEST(MatmulPrefetch, DistanceChangesNoBits) {
