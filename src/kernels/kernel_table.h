@@ -119,13 +119,67 @@ inline void KernelRow(const uint8_t* w, const uint8_t* const* x, int64_t n_in, f
   }
 }
 
+// f.template operator()<T, R>() for a runtime token count n (1..4) and row
+// count nr (1..2): the kernels' Rows<T, R> are templates.
+template <class F>
+inline void WithTokensRows(int n, int nr, F&& f) {
+  auto rows = [&]<int T>() {
+    if (nr == 2) {
+      f.template operator()<T, 2>();
+    } else {
+      f.template operator()<T, 1>();
+    }
+  };
+  if (n == 4) rows.template operator()<4>();
+  if (n == 3) rows.template operator()<3>();
+  if (n == 2) rows.template operator()<2>();
+  if (n == 1) rows.template operator()<1>();
+}
+
+// One block of a batch, tokens [tb, tb_end), over every row of `a`: the rows
+// (in StreamRow order) two at a time, a last odd one alone, in tiles of about
+// 32 KiB of weights; for each group of up to 4 tokens, every unit of the tile,
+// so the tile's weights are read from L2 once per group and the group's
+// activations from L1 by every unit (one row at a time read a group's
+// activations from L2 for every row). rows(w, nr, t, n, out) computes weight
+// rows w[0 .. nr) against tokens [t, t + n) into out[j * n + i]; the results
+// are stored into a.y. Only the loop order is chosen here, never a result.
+template <int64_t kStreams = kRowStreams, class RowsFn>
+void ForBatchTiles(const MatmulArgs& a, int tb, int tb_end, RowsFn rows) {
+  const int64_t n_rows = a.row_end - a.row_begin;
+  const int64_t n_units = (n_rows + 1) / 2;
+  const int64_t tile =
+      std::max<int64_t>(1, (int64_t{32} << 10) / static_cast<int64_t>(a.row_bytes));
+  for (int64_t u0 = 0; u0 < n_units; u0 += tile) {
+    const int64_t u1 = std::min(n_units, u0 + tile);
+    for (int t = tb; t < tb_end; t += 4) {
+      const int n = std::min(4, tb_end - t);
+      for (int64_t u = u0; u < u1; ++u) {
+        const int nr = n_rows - 2 * u >= 2 ? 2 : 1;
+        int64_t r[2];
+        const uint8_t* w[2];
+        for (int j = 0; j < nr; ++j) {
+          r[j] = StreamRow<kStreams>(a.row_begin, a.row_end, 2 * u + j);
+          w[j] = a.w + r[j] * a.row_bytes;
+        }
+        float out[8];
+        rows(w, nr, t, n, out);
+        for (int j = 0; j < nr; ++j) {
+          for (int i = 0; i < n; ++i) a.y[(t + i) * a.y_stride + r[j]] = out[j * n + i];
+        }
+      }
+    }
+  }
+}
+
 // Runs the kernel over every row of `a` and every group of up to 4 tokens.
 // Tokens are taken in blocks whose activation rows (~256 KiB) stay in L2 while
 // all of this call's weight rows pass over them: a prefill of hundreds of
 // tokens would otherwise stream every activation row from L3 for every weight
-// row. The block size changes only the loop order, never a result. One token
-// (decode) and a kernel that has Rows: the rows in ForRowPairs' pairs, the two
-// streams read in lock step (whatever kStreams, which orders the batches' rows).
+// row. The block size changes only the loop order, never a result. A kernel
+// that has Rows takes each block through ForBatchTiles, and one token (decode)
+// as ForRowPairs' pairs, the two streams read in lock step (whatever kStreams,
+// which orders the batches' rows); the others, one row at a time.
 template <class Kernel, int64_t kStreams = kRowStreams>
 void DriveRows(const MatmulArgs& a) {
   if constexpr (kHasRowPairs<Kernel>) {
@@ -151,38 +205,17 @@ void DriveRows(const MatmulArgs& a) {
   if (block < 4) block = 4;
   for (int tb = 0; tb < a.n_tok; tb += static_cast<int>(block)) {
     const int tb_end = a.n_tok - tb < block ? a.n_tok : tb + static_cast<int>(block);
-    int64_t k = 0;
     if constexpr (kHasRowPairs<Kernel>) {
-      // Rows two at a time, in tiles of ~64 KiB of weights: for each group of
-      // 4 tokens, every pair of the tile. The tile's weights are read from L2
-      // once per group, the group's activations from L1 by every pair.
-      const int64_t n_pairs = (a.row_end - a.row_begin) / 2;
-      const int64_t tile =
-          std::max<int64_t>(1, (int64_t{32} << 10) / static_cast<int64_t>(a.row_bytes));
-      for (int64_t p0 = 0; p0 < n_pairs; p0 += tile) {
-        const int64_t p1 = std::min(n_pairs, p0 + tile);
-        for (int t = tb; t < tb_end; t += 4) {
-          const int n = tb_end - t < 4 ? tb_end - t : 4;
-          const uint8_t* x[4];
-          for (int i = 0; i < n; ++i) x[i] = a.x + (t + i) * a.x_stride;
-          for (int64_t p = p0; p < p1; ++p) {
-            const int64_t r[2] = {StreamRow<kStreams>(a.row_begin, a.row_end, 2 * p),
-                                  StreamRow<kStreams>(a.row_begin, a.row_end, 2 * p + 1)};
-            const uint8_t* w[2] = {a.w + r[0] * a.row_bytes, a.w + r[1] * a.row_bytes};
-            float out[8];
-            if (n == 4) Kernel::template Rows<4, 2>(w, x, a.n_in, out);
-            if (n == 3) Kernel::template Rows<3, 2>(w, x, a.n_in, out);
-            if (n == 2) Kernel::template Rows<2, 2>(w, x, a.n_in, out);
-            if (n == 1) Kernel::template Rows<1, 2>(w, x, a.n_in, out);
-            for (int j = 0; j < 2; ++j) {
-              for (int i = 0; i < n; ++i) a.y[(t + i) * a.y_stride + r[j]] = out[j * n + i];
-            }
-          }
-        }
-      }
-      k = 2 * n_pairs;
+      ForBatchTiles<kStreams>(
+          a, tb, tb_end, [&](const uint8_t* const* w, int nr, int t, int n, float* out) {
+            const uint8_t* x[4];
+            for (int i = 0; i < n; ++i) x[i] = a.x + (t + i) * a.x_stride;
+            WithTokensRows(n, nr,
+                           [&]<int T, int R>() { Kernel::template Rows<T, R>(w, x, a.n_in, out); });
+          });
+      continue;
     }
-    for (; k < a.row_end - a.row_begin; ++k) {
+    for (int64_t k = 0; k < a.row_end - a.row_begin; ++k) {
       const int64_t r = StreamRow<kStreams>(a.row_begin, a.row_end, k);
       const uint8_t* w = a.w + r * a.row_bytes;
       int t = tb;

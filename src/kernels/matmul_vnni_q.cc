@@ -281,48 +281,14 @@ void Run(const MatmulArgs& a) {
       static_cast<int>(std::max<int64_t>(4, (int64_t{256} << 10) / per_block_bytes / 4 * 4));
   for (int tb = 0; tb < a.n_tok; tb += tok_block) {
     const int tb_end = a.n_tok - tb < tok_block ? a.n_tok : tb + tok_block;
-    // Rows two at a time, in tiles of ~32 KiB of weights: for each group of
-    // 4 tokens, every pair of the tile (the tile's weights read from L2 once
-    // per group, the group's prepared activations from L1 by every pair); a
-    // row left over by the pairs runs alone.
-    const int64_t n_rows = a.row_end - a.row_begin;
-    const int64_t n_units = (n_rows + 1) / 2;
-    const int64_t tile =
-        std::max<int64_t>(1, (int64_t{32} << 10) / static_cast<int64_t>(a.row_bytes));
-    for (int64_t u0 = 0; u0 < n_units; u0 += tile) {
-      const int64_t u1 = std::min(n_units, u0 + tile);
-      for (int t = tb; t < tb_end; t += 4) {
-        const int n = tb_end - t < 4 ? tb_end - t : 4;
-        for (int i = 0; i < n; ++i) {
-          prep[i] = buf.data() + (t + i) * per_tok;
-          x[i] = a.x + (t + i) * a.x_stride;
-        }
-        for (int64_t u = u0; u < u1; ++u) {
-          const int nr = n_rows - 2 * u >= 2 ? 2 : 1;
-          int64_t r[2];
-          const uint8_t* w[2];
-          for (int j = 0; j < nr; ++j) {
-            r[j] = StreamRow(a.row_begin, a.row_end, 2 * u + j);
-            w[j] = a.w + r[j] * a.row_bytes;
-          }
-          float out8[8];
-          if (nr == 2) {
-            if (n == 4) K::template Rows<4, 2>(w, prep, x, a.n_in, si, out8);
-            if (n == 3) K::template Rows<3, 2>(w, prep, x, a.n_in, si, out8);
-            if (n == 2) K::template Rows<2, 2>(w, prep, x, a.n_in, si, out8);
-            if (n == 1) K::template Rows<1, 2>(w, prep, x, a.n_in, si, out8);
-          } else {
-            if (n == 4) K::template Rows<4, 1>(w, prep, x, a.n_in, si, out8);
-            if (n == 3) K::template Rows<3, 1>(w, prep, x, a.n_in, si, out8);
-            if (n == 2) K::template Rows<2, 1>(w, prep, x, a.n_in, si, out8);
-            if (n == 1) K::template Rows<1, 1>(w, prep, x, a.n_in, si, out8);
-          }
-          for (int j = 0; j < nr; ++j) {
-            for (int i = 0; i < n; ++i) a.y[(t + i) * a.y_stride + r[j]] = out8[j * n + i];
-          }
-        }
+    ForBatchTiles(a, tb, tb_end, [&](const uint8_t* const* w, int nr, int t, int n, float* y) {
+      for (int i = 0; i < n; ++i) {
+        prep[i] = buf.data() + (t + i) * per_tok;
+        x[i] = a.x + (t + i) * a.x_stride;
       }
-    }
+      WithTokensRows(n, nr,
+                     [&]<int T, int R>() { K::template Rows<T, R>(w, prep, x, a.n_in, si, y); });
+    });
   }
 }
 

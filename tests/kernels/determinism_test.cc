@@ -105,9 +105,9 @@ TEST(MatmulBatchTiles, ManyRowsMatchOneTokenAtATime) {
     const uint32_t bs = GetGgmlTypeInfo(type).block_size;
     const int64_t n_in = bs == 1 ? 512 : (bs == 32 ? 32 * 16 : 256 * 2);
     std::mt19937 rng(11 + static_cast<unsigned>(type));
-    Weights w(type, 1, n_in, 0, rng);
     // Rows for at least three tiles of pairs, and one more.
-    const int64_t rows = 2 * 3 * std::max<int64_t>(1, (32 << 10) / w.row_bytes) + 1;
+    const int64_t row_bytes = n_in / bs * GetGgmlTypeInfo(type).type_size;
+    const int64_t rows = 2 * 3 * std::max<int64_t>(1, (32 << 10) / row_bytes) + 1;
     Weights big(type, rows, n_in, 3, rng);
     const int n_tok = 7;
     Activations x(type, n_tok, n_in, 1, rng);
