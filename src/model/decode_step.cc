@@ -51,9 +51,16 @@ double Now() {
 
 void Forward::DecodeStep(const BatchRow& row, float* logits) {
   const int T = pool_->size();
+  // The weight prefetch distance: fixed, or the tuner's, which times the
+  // steps with logits (all alike; one without the output matrix would skew
+  // its round).
+  const bool tuned = fixed_prefetch_ == 0;
+  kernels::SetWeightPrefetchBytes(tuned ? prefetch_tuner_.Next() : fixed_prefetch_);
+  const double t0 = Now();
   SpinBarrier barrier(T);
   pool_->ParallelFor(
       T, [&](int64_t b, int64_t, int) { DecodeThread(static_cast<int>(b), row, logits, barrier); });
+  if (tuned && row.logits) prefetch_tuner_.Report(Now() - t0);
   // A thread that is steadily slower would leave the others waiting at every
   // barrier: its share of the next steps' rows follows its measured speed.
   step_shares_.Update(step_busy_.data());

@@ -191,6 +191,7 @@ Status Forward::Run(std::span<const BatchRow> rows, float* logits) {
     DecodeStep(rows[0], logits);
     return Status::Ok();
   }
+  kernels::SetWeightPrefetchBytes(prefetch_bytes());
   for (size_t l = 0; l < m.layers().size(); ++l) {
     const LayerWeights& L = m.layers()[l];
     pool_->ParallelFor(n, [&](int64_t b, int64_t end, int) {

@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "base/prefetch_tuner.h"
 #include "base/speed_shares.h"
 #include "base/spin_barrier.h"
 #include "base/status.h"
@@ -47,6 +48,14 @@ class Forward {
   const Model& model() const { return *model_; }
   kernels::Isa isa() const { return isa_; }
   int n_threads() const { return pool_->size(); }
+  // How far ahead decode steps prefetch the weights: `bytes` > 0 fixes it,
+  // 0 (the default) lets a PrefetchTuner choose it for this machine while
+  // decoding. Results do not depend on it, only the time.
+  void SetPrefetchBytes(int64_t bytes) { fixed_prefetch_ = bytes > 0 ? bytes : 0; }
+  // The distance decode steps use now (the tuner's current choice when tuned).
+  int64_t prefetch_bytes() const {
+    return fixed_prefetch_ > 0 ? fixed_prefetch_ : prefetch_tuner_.chosen();
+  }
 
  private:
   // Y[t][:] = W X[t] for t < n and each product {W, Y, Y's row stride}; X rows
@@ -88,6 +97,8 @@ class Forward {
   // of each product's rows; step_busy_[t] is its time on them in the last step.
   SpeedShares step_shares_;
   std::vector<double> step_busy_;
+  int64_t fixed_prefetch_ = 0;
+  PrefetchTuner prefetch_tuner_;  // times the decode steps that produce logits
 };
 
 // Default worker count: the machine's physical cores.

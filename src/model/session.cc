@@ -7,7 +7,9 @@
 namespace hearth {
 
 Session::Session(std::shared_ptr<const Model> model, KvCache kv, const SessionOptions& opts)
-    : kv_(std::move(kv)), fwd_(std::move(model), opts.n_batch, opts.n_threads) {}
+    : kv_(std::move(kv)), fwd_(std::move(model), opts.n_batch, opts.n_threads) {
+  fwd_.SetPrefetchBytes(opts.prefetch_bytes);
+}
 
 Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> model,
                                                  const SessionOptions& opts) {

@@ -26,6 +26,9 @@ struct SessionOptions {
   KvType kv_type = KvType::kF16;
   int n_batch = 256;  // micro-batch for prefill
   int n_threads = 0;  // 0: physical cores
+  // Weight prefetch distance of decode steps in bytes; 0: tuned while
+  // decoding (Forward::SetPrefetchBytes).
+  int64_t prefetch_bytes = 0;
 };
 
 class Session {
@@ -47,6 +50,8 @@ class Session {
   kernels::Isa isa() const { return fwd_.isa(); }
   int n_threads() const { return fwd_.n_threads(); }
   size_t kv_bytes() const { return kv_.bytes(); }
+  // The weight prefetch distance decode steps use now.
+  int64_t prefetch_bytes() const { return fwd_.prefetch_bytes(); }
 
  private:
   Session(std::shared_ptr<const Model> model, KvCache kv, const SessionOptions& opts);

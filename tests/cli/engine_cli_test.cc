@@ -146,6 +146,32 @@ TEST(EngineCliTest, BenchThreadCounts) {
   }
 }
 
+// --prefetch: auto (the default) tunes the decode steps' weight prefetch
+// distance, a number fixes it; bench reports which (same tokens either way).
+TEST(EngineCliTest, BenchPrefetchOption) {
+  HEARTH_REQUIRE_SHARED();
+  const std::string base = Hearth() + " bench -m " + Aidreams() + " -p 0 -n 24 -r 1 -t 2 --json ";
+  auto fixed = RunCommand(base + "--prefetch 4096");
+  ASSERT_EQ(fixed.exit_code, 0) << fixed.output;
+  auto jf = json::Parse(fixed.output);
+  ASSERT_TRUE(jf.ok()) << fixed.output;
+  EXPECT_EQ(jf->Find("prefetch_bytes")->as_int(), 4096);
+  EXPECT_FALSE(jf->Find("prefetch_tuned")->as_bool());
+  auto tuned = RunCommand(base);  // 48 decode steps: one whole trial, then the choice
+  ASSERT_EQ(tuned.exit_code, 0) << tuned.output;
+  auto jt = json::Parse(tuned.output);
+  ASSERT_TRUE(jt.ok()) << tuned.output;
+  EXPECT_TRUE(jt->Find("prefetch_tuned")->as_bool());
+  const int64_t chosen = jt->Find("prefetch_bytes")->as_int();
+  EXPECT_TRUE(chosen == 2048 || chosen == 4096 || chosen == 6144 || chosen == 8192) << chosen;
+  for (const char* bad : {"--prefetch 10", "--prefetch abc", "--prefetch ''"}) {
+    auto r = RunCommand(base + bad, true);
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.output.find("--prefetch expects auto or a number of bytes"), std::string::npos)
+        << bad << ": " << r.output;
+  }
+}
+
 TEST(EngineCliTest, TokenizeMatchesGoldenPromptIds) {
   HEARTH_REQUIRE_SHARED();
   auto c = testing::LoadGoldenCase("synth-qwen2-d256-q8_0.punct");

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "format/ggml_types.h"
@@ -31,13 +32,16 @@ std::shared_ptr<const Model> TinyModel(GgmlType type, const std::string& dims = 
 }
 
 // Logits of every position of `tokens`, fed one token at a time to a Session.
+// prefetch_bytes: the sessions' weight prefetch distance (0: tuned).
 std::vector<std::vector<float>> Alone(std::shared_ptr<const Model> m,
                                       const std::vector<int32_t>& tokens, int threads,
-                                      KvType kv_type = KvType::kF16) {
+                                      KvType kv_type = KvType::kF16, int64_t prefetch_bytes = 0,
+                                      int64_t* prefetch_used = nullptr) {
   SessionOptions so;
   so.n_ctx = 64;
   so.kv_type = kv_type;
   so.n_threads = threads;
+  so.prefetch_bytes = prefetch_bytes;
   auto s = Session::Create(m, so);
   EXPECT_TRUE(s.ok());
   std::vector<std::vector<float>> out;
@@ -46,6 +50,7 @@ std::vector<std::vector<float>> Alone(std::shared_ptr<const Model> m,
     EXPECT_TRUE((*s)->Eval(std::span<const int32_t>(&t, 1), false, &l).ok());
     out.push_back(l);
   }
+  if (prefetch_used != nullptr) *prefetch_used = (*s)->prefetch_bytes();
   return out;
 }
 
@@ -141,6 +146,28 @@ TEST_P(ForwardBatchTest, InMemoryWeightsMatchMappedWeights) {
   const auto a = Alone(mapped, tokens, 2), b = Alone(*loaded, tokens, 2);
   for (size_t i = 0; i < a.size(); ++i)
     ASSERT_EQ(std::memcmp(a[i].data(), b[i].data(), a[i].size() * sizeof(float)), 0) << i;
+}
+
+// The weight prefetch distance changes no bits: decode steps with a fixed
+// distance and with the tuner (which runs its 16 trial steps over 4 distances
+// within these 40 positions, then settles on one of them) give the same logits.
+TEST_P(ForwardBatchTest, PrefetchDistanceAndItsTuningChangeNoBits) {
+  std::shared_ptr<const Model> m = TinyModel(GetParam());
+  std::vector<int32_t> tokens;
+  for (int i = 0; i < 40; ++i) tokens.push_back(1 + (i * 37) % 200);
+  int64_t used = -1;
+  const auto fixed = Alone(m, tokens, 2, KvType::kF16, 2048, &used);
+  EXPECT_EQ(used, 2048);
+  const auto far = Alone(m, tokens, 2, KvType::kF16, 12288, &used);
+  EXPECT_EQ(used, 12288);
+  const auto tuned = Alone(m, tokens, 2, KvType::kF16, 0, &used);
+  const std::vector<int64_t> candidates = PrefetchTuner::Options().candidates;
+  EXPECT_NE(std::find(candidates.begin(), candidates.end(), used), candidates.end()) << used;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    ASSERT_EQ(std::memcmp(fixed[i].data(), far[i].data(), fixed[i].size() * sizeof(float)), 0) << i;
+    ASSERT_EQ(std::memcmp(fixed[i].data(), tuned[i].data(), fixed[i].size() * sizeof(float)), 0)
+        << i;
+  }
 }
 
 TEST_P(ForwardBatchTest, RejectsBadRows) {

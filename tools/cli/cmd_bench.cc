@@ -28,6 +28,7 @@ struct BenchResult {
   // its median (0 when the probe could not run).
   std::vector<double> machine_samples;
   double machine_gbs = 0;
+  int64_t prefetch_bytes = 0;  // the weight prefetch distance decode ended with
 };
 
 double Median(std::vector<double> v) {
@@ -169,6 +170,7 @@ int RunBench(int argc, char** argv) {
           if (!tps.ok()) return ReportError("bench", tps.status());
           if (rep >= 0) r.samples.push_back(*tps);
         }
+        r.prefetch_bytes = (*session)->prefetch_bytes();
         r.median = Median(r.samples);
         r.min = *std::min_element(r.samples.begin(), r.samples.end());
         r.max = *std::max_element(r.samples.begin(), r.samples.end());
@@ -199,6 +201,8 @@ int RunBench(int argc, char** argv) {
             for (double v : r.machine_samples) w.Double(v);
             w.EndArray();
             w.Key("machine_bandwidth_buffer_bytes"), w.Uint(probe_bytes);
+            w.Key("prefetch_bytes"), w.Int(r.prefetch_bytes);
+            w.Key("prefetch_tuned"), w.Bool(so.prefetch_bytes == 0);
             w.Key("roofline_percent"),
                 w.Double(r.machine_gbs > 0 ? 100 * r.bandwidth_gbs / r.machine_gbs : 0);
           }
@@ -235,9 +239,13 @@ int RunBench(int argc, char** argv) {
         std::printf("| %s | %s | %d | %.2f | %.2f | %.2f | %s | %s |\n", model_name.c_str(),
                     r.test.c_str(), r.threads, r.median, r.min, r.max, gbs.c_str(), roof.c_str());
       } else {
-        std::printf("  %-7s %2d threads  %9.2f tok/s  (min %.2f, max %.2f)%s%s\n", r.test.c_str(),
+        std::printf("  %-7s %2d threads  %9.2f tok/s  (min %.2f, max %.2f)%s%s%s\n", r.test.c_str(),
                     r.threads, r.median, r.min, r.max, tg ? ("  " + gbs + " GB/s").c_str() : "",
-                    tg && !roof.empty() ? (" = " + roof + " GB/s read bandwidth").c_str() : "");
+                    tg && !roof.empty() ? (" = " + roof + " GB/s read bandwidth").c_str() : "",
+                    tg ? StrFormat(", prefetch %lld B%s", static_cast<long long>(r.prefetch_bytes),
+                                   setup->session.prefetch_bytes == 0 ? " (tuned)" : "")
+                             .c_str()
+                       : "");
       }
     }
   }

@@ -20,6 +20,11 @@ void AddEngineOptions(ArgParser& p, ThreadsOption threads) {
            "mmap: map the file (pages shared with the page cache); memory: read the weights into "
            "huge-page memory (faster decode, never evicted; no second copy is kept)",
            "mmap");
+  p.Option("prefetch", 0, "auto|BYTES",
+           "how far ahead decode steps prefetch the weights: auto chooses it for this machine "
+           "while decoding (16 trial steps, again after every 512); BYTES fixes it "
+           "(64..1048576)",
+           "auto");
 }
 
 Result<EngineSetup> ParseEngineOptions(const Args& a, bool require_model,
@@ -43,6 +48,16 @@ Result<EngineSetup> ParseEngineOptions(const Args& a, bool require_model,
   s.load.mlock = a.Has("mlock");
   HEARTH_ASSIGN_OR_RETURN(std::string load, a.GetChoice("load", "mmap", {"mmap", "memory"}));
   s.load.in_memory = load == "memory";
+  if (a.Has("prefetch") && a.Get("prefetch") != "auto") {
+    Result<int64_t> bytes = a.GetInt("prefetch", 0, 64, 1 << 20);
+    if (!bytes.ok()) {
+      return InvalidArgumentError(
+          "--prefetch expects auto or a number of bytes from 64 to 1048576, got '" +
+              a.Get("prefetch") + "'",
+          "cli.usage");
+    }
+    s.session.prefetch_bytes = *bytes;
+  }
   return s;
 }
 
