@@ -25,11 +25,14 @@ namespace {
 
 // Reads [p, p + n) (p 64-byte aligned, n a multiple of 256) with wide loads
 // into a value that depends on every byte, so the loads cannot be optimized
-// away. Its two halves are read as two interleaved streams with software
-// prefetch 2 KiB ahead, as the matmul kernels read weights: on 4 KiB pages a
-// single stream without prefetch under-reads by about 10% (31 vs 34 GB/s).
+// away. Its two halves are read as two interleaved streams (on 4 KiB pages a
+// single stream under-reads by about 10%: 31 vs 34 GB/s on a Xeon), with
+// software prefetch 2 KiB ahead, as the matmul kernels read weights, or none.
+// Machines differ in which is faster: on a Xeon, the prefetch; on an AMD Zen 5
+// VM, no prefetch (by 0-12%, alternating rounds), so passes alternate between
+// the two and the best counts.
 constexpr size_t kAhead = 2048;
-uint64_t ReadChunk(const uint8_t* p, size_t n) {
+uint64_t ReadChunk(const uint8_t* p, size_t n, bool prefetch) {
   const size_t h = n / 2;
   const uint8_t* q0 = p;
   const uint8_t* q1 = p + h;
@@ -42,10 +45,12 @@ uint64_t ReadChunk(const uint8_t* p, size_t n) {
                                       _mm_or_si128(_mm_load_si128(v + 2), _mm_load_si128(v + 3))));
   };
   for (size_t i = 0; i < h; i += 128) {
-    _mm_prefetch(reinterpret_cast<const char*>(q0 + i + kAhead), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(q0 + i + kAhead + 64), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(q1 + i + kAhead), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(q1 + i + kAhead + 64), _MM_HINT_T0);
+    if (prefetch) {
+      _mm_prefetch(reinterpret_cast<const char*>(q0 + i + kAhead), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(q0 + i + kAhead + 64), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(q1 + i + kAhead), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(q1 + i + kAhead + 64), _MM_HINT_T0);
+    }
     read64(q0 + i, &a0);
     read64(q0 + i + 64, &a1);
     read64(q1 + i, &a2);
@@ -62,10 +67,12 @@ uint64_t ReadChunk(const uint8_t* p, size_t n) {
                                      vorrq_u64(vld1q_u64(v + 4), vld1q_u64(v + 6))));
   };
   for (size_t i = 0; i < h; i += 128) {
-    __builtin_prefetch(q0 + i + kAhead);
-    __builtin_prefetch(q0 + i + kAhead + 64);
-    __builtin_prefetch(q1 + i + kAhead);
-    __builtin_prefetch(q1 + i + kAhead + 64);
+    if (prefetch) {
+      __builtin_prefetch(q0 + i + kAhead);
+      __builtin_prefetch(q0 + i + kAhead + 64);
+      __builtin_prefetch(q1 + i + kAhead);
+      __builtin_prefetch(q1 + i + kAhead + 64);
+    }
     read64(q0 + i, &a0);
     read64(q0 + i + 64, &a1);
     read64(q1 + i, &a2);
@@ -74,6 +81,7 @@ uint64_t ReadChunk(const uint8_t* p, size_t n) {
   const uint64x2_t s = vaddq_u64(vaddq_u64(a0, a1), vaddq_u64(a2, a3));
   return vgetq_lane_u64(s, 0) ^ vgetq_lane_u64(s, 1);
 #else
+  (void)prefetch;
   uint64_t a0 = 0, a1 = 0;
   for (size_t i = 0; i < h; i += 8) {
     a0 += *reinterpret_cast<const uint64_t*>(q0 + i);
@@ -136,13 +144,14 @@ BandwidthResult ReadBandwidthProbe::Measure(int min_passes, int max_passes, doub
   // waiting): even phases open a pass or stop, odd phases close and time it.
   int phase = 0, passes = 0;
   double best = 0, last = 0;
-  bool stop = false;
+  bool stop = false, prefetch = true;  // pass k prefetches when k is even (see ReadChunk)
   std::chrono::steady_clock::time_point pass_start;
   auto on_phase = [&]() noexcept {
     if (phase++ % 2 == 0) {
       const double projected = spent_seconds + SecondsSince(t0) + last;
       stop = passes >= max_passes || (passes >= min_passes && projected > max_seconds) ||
              (passes >= 1 && projected > 2 * max_seconds);
+      prefetch = passes % 2 == 0;
       pass_start = std::chrono::steady_clock::now();
     } else {
       last = SecondsSince(pass_start);
@@ -156,7 +165,7 @@ BandwidthResult ReadBandwidthProbe::Measure(int min_passes, int max_passes, doub
     for (;;) {
       sync.arrive_and_wait();
       if (stop) break;
-      acc += ReadChunk(p, chunk_);
+      acc += ReadChunk(p, chunk_, prefetch);
       sync.arrive_and_wait();
     }
     g_bandwidth_sink.fetch_xor(acc, std::memory_order_relaxed);
