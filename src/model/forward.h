@@ -48,9 +48,10 @@ class Forward {
   const Model& model() const { return *model_; }
   kernels::Isa isa() const { return isa_; }
   int n_threads() const { return pool_->size(); }
-  // How far ahead decode steps prefetch the weights: `bytes` > 0 fixes it,
-  // 0 (the default) lets a PrefetchTuner choose it for this machine while
-  // decoding. Results do not depend on it, only the time.
+  // How far ahead decode steps prefetch the weights: `bytes` > 0 fixes it (for
+  // batches too), 0 (the default) lets a PrefetchTuner choose it for this
+  // machine while decoding (batches then use the kernels' default). Results do
+  // not depend on it, only the time.
   void SetPrefetchBytes(int64_t bytes) { fixed_prefetch_ = bytes > 0 ? bytes : 0; }
   // The distance decode steps use now (the tuner's current choice when tuned).
   int64_t prefetch_bytes() const {
