@@ -27,12 +27,15 @@ namespace {
 // into a value that depends on every byte, so the loads cannot be optimized
 // away. Its two halves are read as two interleaved streams (on 4 KiB pages a
 // single stream under-reads by about 10%: 31 vs 34 GB/s on a Xeon), with
-// software prefetch 2 KiB ahead, as the matmul kernels read weights, or none.
-// Machines differ in which is faster: on a Xeon, the prefetch; on an AMD Zen 5
-// VM, no prefetch (by 0-12%, alternating rounds), so passes alternate between
-// the two and the best counts.
-constexpr size_t kAhead = 2048;
-uint64_t ReadChunk(const uint8_t* p, size_t n, bool prefetch) {
+// software prefetch `ahead` bytes ahead (0: none). Machines differ in which
+// distance reads fastest: on a Xeon 2 KiB, as the matmul kernels read weights
+// by default; on an AMD Zen 5 VM no prefetch (by 0-12%), while decode steps
+// there, tuned to 6 KiB, sometimes read faster than either. So passes rotate
+// through kAheads and the best pass counts.
+constexpr size_t kAheads[] = {2048, 0, 6144};
+constexpr int kPatterns = sizeof(kAheads) / sizeof(kAheads[0]);
+uint64_t ReadChunk(const uint8_t* p, size_t n, size_t ahead) {
+  const bool prefetch = ahead > 0;
   const size_t h = n / 2;
   const uint8_t* q0 = p;
   const uint8_t* q1 = p + h;
@@ -46,10 +49,10 @@ uint64_t ReadChunk(const uint8_t* p, size_t n, bool prefetch) {
   };
   for (size_t i = 0; i < h; i += 128) {
     if (prefetch) {
-      _mm_prefetch(reinterpret_cast<const char*>(q0 + i + kAhead), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(q0 + i + kAhead + 64), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(q1 + i + kAhead), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(q1 + i + kAhead + 64), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(q0 + i + ahead), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(q0 + i + ahead + 64), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(q1 + i + ahead), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(q1 + i + ahead + 64), _MM_HINT_T0);
     }
     read64(q0 + i, &a0);
     read64(q0 + i + 64, &a1);
@@ -68,10 +71,10 @@ uint64_t ReadChunk(const uint8_t* p, size_t n, bool prefetch) {
   };
   for (size_t i = 0; i < h; i += 128) {
     if (prefetch) {
-      __builtin_prefetch(q0 + i + kAhead);
-      __builtin_prefetch(q0 + i + kAhead + 64);
-      __builtin_prefetch(q1 + i + kAhead);
-      __builtin_prefetch(q1 + i + kAhead + 64);
+      __builtin_prefetch(q0 + i + ahead);
+      __builtin_prefetch(q0 + i + ahead + 64);
+      __builtin_prefetch(q1 + i + ahead);
+      __builtin_prefetch(q1 + i + ahead + 64);
     }
     read64(q0 + i, &a0);
     read64(q0 + i + 64, &a1);
@@ -144,14 +147,15 @@ BandwidthResult ReadBandwidthProbe::Measure(int min_passes, int max_passes, doub
   // waiting): even phases open a pass or stop, odd phases close and time it.
   int phase = 0, passes = 0;
   double best = 0, last = 0;
-  bool stop = false, prefetch = true;  // pass k prefetches when k is even (see ReadChunk)
+  bool stop = false;
+  size_t ahead = kAheads[0];  // pass k reads with kAheads[k % kPatterns] (see ReadChunk)
   std::chrono::steady_clock::time_point pass_start;
   auto on_phase = [&]() noexcept {
     if (phase++ % 2 == 0) {
       const double projected = spent_seconds + SecondsSince(t0) + last;
       stop = passes >= max_passes || (passes >= min_passes && projected > max_seconds) ||
              (passes >= 1 && projected > 2 * max_seconds);
-      prefetch = passes % 2 == 0;
+      ahead = kAheads[passes % kPatterns];
       pass_start = std::chrono::steady_clock::now();
     } else {
       last = SecondsSince(pass_start);
@@ -165,7 +169,7 @@ BandwidthResult ReadBandwidthProbe::Measure(int min_passes, int max_passes, doub
     for (;;) {
       sync.arrive_and_wait();
       if (stop) break;
-      acc += ReadChunk(p, chunk_, prefetch);
+      acc += ReadChunk(p, chunk_, ahead);
       sync.arrive_and_wait();
     }
     g_bandwidth_sink.fetch_xor(acc, std::memory_order_relaxed);

@@ -3,9 +3,10 @@
 //
 // A buffer of whole pages per reader thread is allocated and written once
 // (page faults are never timed), then read by all threads at once with wide
-// loads, with software prefetch in even passes and without in odd ones (which
-// is faster depends on the machine); a pass is timed from the moment all
-// readers start until the last one ends, and the best pass counts.
+// loads, the passes rotating through software prefetch 2 KiB ahead, none and
+// 6 KiB ahead (which is fastest depends on the machine); a pass is timed from
+// the moment all readers start until the last one ends, and the best pass
+// counts.
 #pragma once
 
 #include <cstdint>
