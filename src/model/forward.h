@@ -51,7 +51,9 @@ class Forward {
   // How far ahead decode steps prefetch the weights: `bytes` > 0 fixes it (for
   // batches too), 0 (the default) lets a PrefetchTuner choose it for this
   // machine while decoding (batches then use the kernels' default). Results do
-  // not depend on it, only the time.
+  // not depend on it, only the time. The distance is process-wide
+  // (kernels::SetWeightPrefetchBytes): Forwards that step at the same time set
+  // it in turn, which can only blur their tuners' timings.
   void SetPrefetchBytes(int64_t bytes) { fixed_prefetch_ = bytes > 0 ? bytes : 0; }
   // The distance decode steps use now (the tuner's current choice when tuned).
   int64_t prefetch_bytes() const {
