@@ -35,7 +35,6 @@ namespace {
 constexpr size_t kAheads[] = {2048, 0, 6144};
 constexpr int kPatterns = sizeof(kAheads) / sizeof(kAheads[0]);
 uint64_t ReadChunk(const uint8_t* p, size_t n, size_t ahead) {
-  const bool prefetch = ahead > 0;
   const size_t h = n / 2;
   const uint8_t* q0 = p;
   const uint8_t* q1 = p + h;
@@ -48,7 +47,7 @@ uint64_t ReadChunk(const uint8_t* p, size_t n, size_t ahead) {
                                       _mm_or_si128(_mm_load_si128(v + 2), _mm_load_si128(v + 3))));
   };
   for (size_t i = 0; i < h; i += 128) {
-    if (prefetch) {
+    if (ahead > 0) {
       _mm_prefetch(reinterpret_cast<const char*>(q0 + i + ahead), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(q0 + i + ahead + 64), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(q1 + i + ahead), _MM_HINT_T0);
@@ -70,7 +69,7 @@ uint64_t ReadChunk(const uint8_t* p, size_t n, size_t ahead) {
                                      vorrq_u64(vld1q_u64(v + 4), vld1q_u64(v + 6))));
   };
   for (size_t i = 0; i < h; i += 128) {
-    if (prefetch) {
+    if (ahead > 0) {
       __builtin_prefetch(q0 + i + ahead);
       __builtin_prefetch(q0 + i + ahead + 64);
       __builtin_prefetch(q1 + i + ahead);
@@ -84,7 +83,7 @@ uint64_t ReadChunk(const uint8_t* p, size_t n, size_t ahead) {
   const uint64x2_t s = vaddq_u64(vaddq_u64(a0, a1), vaddq_u64(a2, a3));
   return vgetq_lane_u64(s, 0) ^ vgetq_lane_u64(s, 1);
 #else
-  (void)prefetch;
+  (void)ahead;
   uint64_t a0 = 0, a1 = 0;
   for (size_t i = 0; i < h; i += 8) {
     a0 += *reinterpret_cast<const uint64_t*>(q0 + i);

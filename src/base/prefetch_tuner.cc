@@ -46,14 +46,18 @@ void PrefetchTuner::Report(double seconds) {
 
 void PrefetchTuner::Decide() {
   const int n = static_cast<int>(opts_.candidates.size());
+  std::vector<double> mean(static_cast<size_t>(opts_.rounds), 0.0);  // each round's mean time
+  for (int r = 0; r < opts_.rounds; ++r) {
+    for (int k = 0; k < n; ++k)
+      mean[static_cast<size_t>(r)] += times_[static_cast<size_t>(r * n + k)];
+    mean[static_cast<size_t>(r)] /= n;
+  }
   std::vector<double> score(static_cast<size_t>(n));
   std::vector<double> ratios(static_cast<size_t>(opts_.rounds));
   for (int c = 0; c < n; ++c) {
     for (int r = 0; r < opts_.rounds; ++r) {
-      double mean = 0;
-      for (int k = 0; k < n; ++k) mean += times_[static_cast<size_t>(r * n + k)];
-      mean /= n;
-      ratios[static_cast<size_t>(r)] = times_[static_cast<size_t>(r * n + c)] / mean;
+      ratios[static_cast<size_t>(r)] =
+          times_[static_cast<size_t>(r * n + c)] / mean[static_cast<size_t>(r)];
     }
     std::sort(ratios.begin(), ratios.end());
     const size_t m = ratios.size();

@@ -202,7 +202,7 @@ int RunBench(int argc, char** argv) {
             w.EndArray();
             w.Key("machine_bandwidth_buffer_bytes"), w.Uint(probe_bytes);
             w.Key("prefetch_bytes"), w.Int(r.prefetch_bytes);
-            w.Key("prefetch_tuned"), w.Bool(so.prefetch_bytes == 0);
+            w.Key("prefetch_tuned"), w.Bool(setup->session.prefetch_bytes == 0);
             w.Key("roofline_percent"),
                 w.Double(r.machine_gbs > 0 ? 100 * r.bandwidth_gbs / r.machine_gbs : 0);
           }
