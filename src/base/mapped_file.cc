@@ -137,6 +137,20 @@ Status MappedFile::Lock() {
   return Status::Ok();
 }
 
+Status MappedFile::Rewrite(const std::function<void(std::span<uint8_t>)>& fn) {
+  if (!in_memory_) {
+    return FailedPreconditionError(
+        StrFormat("'%s' is mapped, not read into memory: it cannot be rewritten", path_.c_str()));
+  }
+  if (size_ == 0) return Status::Ok();
+  auto* p = const_cast<uint8_t*>(data_);
+  if (mprotect(p, map_size_, PROT_READ | PROT_WRITE) != 0)
+    return ErrnoError(StrFormat("cannot make the memory of '%s' writable", path_.c_str()), errno);
+  fn({p, size_});
+  mprotect(p, map_size_, PROT_READ);
+  return Status::Ok();
+}
+
 Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
   HEARTH_ASSIGN_OR_RETURN(MappedFile mf, MappedFile::Open(path));
   if (mf.size() > max_bytes) {

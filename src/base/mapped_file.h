@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -39,6 +40,10 @@ class MappedFile {
 
   // Locks the pages in RAM (mlock). Fails with the OS reason (often RLIMIT_MEMLOCK).
   Status Lock();
+  // Memory from ReadIntoMemory only: writable while `fn` runs (e.g. to repack
+  // weights in place), read-only again afterwards. A file mapping is refused
+  // (writing would copy its pages and keep the file's besides).
+  Status Rewrite(const std::function<void(std::span<uint8_t>)>& fn);
 
  private:
   const uint8_t* data_ = nullptr;

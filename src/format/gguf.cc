@@ -211,6 +211,11 @@ Status GgufFile::Lock() {
   return file_ ? file_->Lock() : Status::Ok();
 }
 
+Status GgufFile::RewriteInMemory(const std::function<void(std::span<uint8_t>)>& fn) {
+  if (!file_) return FailedPreconditionError("GGUF bytes not read from a file cannot be rewritten");
+  return file_->Rewrite(fn);
+}
+
 Status GgufFile::CheckEngineSupport() const {
   for (const GgufTensorInfo& t : tensors_) {
     const GgmlTypeInfo& info = GetGgmlTypeInfo(t.type);

@@ -155,6 +155,10 @@ class GgufFile {
 
   // Locks the mapped file in RAM (mlock); fails with the OS reason. No-op for Parse()d bytes.
   Status Lock();
+  // For a file read into memory (Open with in_memory): lets `fn` rewrite the
+  // bytes in place (MappedFile::Rewrite). The parsed metadata and tensor
+  // table stay as they were; `fn` must only rearrange tensor data.
+  Status RewriteInMemory(const std::function<void(std::span<uint8_t>)>& fn);
 
   // OK if the engine can compute every tensor's type; otherwise an Unimplemented
   // error naming the first offending tensor and its type.

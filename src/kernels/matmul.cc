@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "base/check.h"
 #include "base/cpu_features.h"
@@ -87,6 +88,24 @@ MatmulFn SelectKernel(GgmlType t, Isa isa) {
   return &ScalarMatmul;
 }
 
+// Weights in a repacked layout on an ISA without a kernel for it: each row
+// unpacked into a buffer, then the ISA's kGguf kernel.
+void UnpackedMatmul(const MatmulArgs& a, Isa isa) {
+  thread_local std::vector<uint8_t> row;
+  row.resize(a.row_bytes);
+  for (int64_t r = a.row_begin; r < a.row_end; ++r) {
+    std::memcpy(row.data(), a.w + r * a.row_bytes, a.row_bytes);
+    UnpackRows(a.wtype, a.layout, row.data(), 1, a.row_bytes, a.n_in);
+    MatmulArgs b = a;
+    b.w = row.data();
+    b.y = a.y + r;
+    b.row_begin = 0;
+    b.row_end = 1;
+    b.layout = WeightLayout::kGguf;
+    SelectKernel(a.wtype, isa)(b);
+  }
+}
+
 }  // namespace
 
 const char* IsaName(Isa isa) {
@@ -147,7 +166,25 @@ void Matmul(const MatmulArgs& a, Isa isa) {
                static_cast<unsigned>(a.wtype));
   if (a.row_begin >= a.row_end || a.n_tok <= 0) return;
   if (!CanRun(isa)) isa = ActiveIsa();
-  SelectKernel(a.wtype, isa)(a);
+  if (a.layout == WeightLayout::kGguf) {
+    SelectKernel(a.wtype, isa)(a);
+    return;
+  }
+  HEARTH_CHECK(LayoutDefined(a.wtype, a.layout), "weight type %u has no layout %u",
+               static_cast<unsigned>(a.wtype), static_cast<unsigned>(a.layout));
+  MatmulFn f = nullptr;
+  if (isa == Isa::kAvx512Vnni || isa == Isa::kAmx) f = Avx512VnniLanesKernel(a.wtype);
+  if (f != nullptr) {
+    f(a);
+  } else {
+    UnpackedMatmul(a, isa);
+  }
+}
+
+WeightLayout PreferredLayout(GgmlType wtype, Isa isa) {
+  if (isa == Isa::kAvx512Vnni && LayoutDefined(wtype, WeightLayout::kLanes16) && CanRun(isa))
+    return WeightLayout::kLanes16;
+  return WeightLayout::kGguf;
 }
 
 }  // namespace hearth::kernels

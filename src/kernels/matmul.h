@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "format/ggml_types.h"
+#include "kernels/repack.h"
 
 namespace hearth::kernels {
 
@@ -78,9 +79,19 @@ struct MatmulArgs {
   int64_t y_stride;
   int64_t row_begin;  // rows computed: [row_begin, row_end)
   int64_t row_end;
+  WeightLayout layout = WeightLayout::kGguf;  // how `w`'s rows are laid out (repack.h)
 };
 
+// The layout Matmul(·, isa) reads weights of `wtype` fastest in: kLanes16 for
+// Q4_0 and Q8_0 with avx512-vnni (not amx, whose batch kernels read kGguf),
+// kGguf otherwise. A caller that owns the weights may repack them into it
+// (RepackRows); results stay bit-identical.
+WeightLayout PreferredLayout(GgmlType wtype, Isa isa);
+
 // Y[t][r] = dot(W[r], X[t]) for r in [row_begin, row_end), t in [0, n_tok).
+// Weights in a layout other than kGguf give the same bits as the same rows in
+// kGguf; an ISA without a kernel for that layout unpacks each row first (slow,
+// for tests and odd configurations only).
 // The kernel is chosen once per call from (wtype, isa); a type without a
 // variant for `isa` uses the next lower one (AVX-512 -> AVX2 -> scalar,
 // NEON+dotprod -> NEON -> scalar).

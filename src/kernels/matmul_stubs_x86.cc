@@ -27,6 +27,9 @@ MatmulFn Avx512VnniQKernel(GgmlType) {
 MatmulFn Avx512VnniKKernel(GgmlType) {
   return nullptr;
 }
+MatmulFn Avx512VnniLanesKernel(GgmlType) {
+  return nullptr;
+}
 MatmulFn AmxKernel(GgmlType) {
   return nullptr;
 }

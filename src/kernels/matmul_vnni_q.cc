@@ -23,6 +23,7 @@
 #include "kernels/act_layout.h"
 #include "kernels/avx512_util.h"
 #include "kernels/kernel_table.h"
+#include "kernels/repack.h"
 
 namespace hearth::kernels {
 namespace {
@@ -98,11 +99,6 @@ struct DecQ8_0 {
   }
 };
 
-// Lane l of a group's 16-lane vectors stands for block 4 * (l % 4) + l / 4.
-constexpr int BlockOfLane(int l) {
-  return 4 * (l % 4) + l / 4;
-}
-
 // ReduceGroup (avx512_util.h) of quad partials v[m] (lane k: 4 partials of
 // block 4m + k) gives the 16 exact block sums in lane order (lane 4k + m =
 // block 4m + k).
@@ -110,6 +106,43 @@ constexpr int BlockOfLane(int l) {
 // Weights are prefetched into L1 PrefetchAhead() bytes ahead of the group
 // being read (kernel_table.h), past the 4 KiB pages the hardware prefetchers
 // stop at.
+
+// The activation scales and code sums of group g in lane order: float d[16]
+// at o + 512, int32 sum[16] << kShift at o + 576 (part of a prepared group).
+template <class Dec>
+void PrepareScales(const Act32View& xv, int64_t g, uint8_t* o) {
+  for (int l = 0; l < 16; ++l) {
+    const int64_t b = 16 * g + LaneBlock(l);
+    const float d = xv.Scale(b);
+    const int32_t s = xv.Sum(b) * (1 << Dec::kShift);
+    std::memcpy(o + 512 + 4 * l, &d, 4);
+    std::memcpy(o + 576 + 4 * l, &s, 4);
+  }
+}
+
+// Blocks [b0, n_in / 32) of one row in the GGUF layout (past the last whole
+// group: the same in every layout), each summed exactly in integers, then
+// tail[t] = fma(d_w * d_a, sum, tail[t]) in block order.
+template <class Dec, int T>
+void Tail(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, int64_t b0, float* tail) {
+  using Block = typename Dec::Block;
+  for (int t = 0; t < T; ++t) tail[t] = 0.0f;
+  for (int64_t b = b0; b < n_in / kQK; ++b) {
+    const uint8_t* p = w_row + b * sizeof(Block);
+    const __m256i w = Dec::One(p);
+    const float dw = F16At(p + offsetof(Block, d));
+    for (int t = 0; t < T; ++t) {
+      const Act32View xv(x[t], n_in);
+      const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv.q + b * kQK));
+      const __m256i z = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w, a);
+      const __m128i h = _mm_add_epi32(_mm256_castsi256_si128(z), _mm256_extracti128_si256(z, 1));
+      const __m128i h2 = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(1, 0, 3, 2)));
+      const __m128i h3 = _mm_add_epi32(h2, _mm_shuffle_epi32(h2, _MM_SHUFFLE(2, 3, 0, 1)));
+      const int tot = _mm_cvtsi128_si32(h3) - xv.Sum(b) * (1 << Dec::kShift);
+      tail[t] = std::fma(dw * xv.Scale(b), static_cast<float>(tot), tail[t]);
+    }
+  }
+}
 
 template <class Dec>
 struct KernelVnni {
@@ -136,13 +169,7 @@ struct KernelVnni {
           std::memcpy(o + 128 * m + 64 + 16 * k, q + (4 * m + k) * kQK + 16, 16);
         }
       }
-      for (int l = 0; l < 16; ++l) {
-        const int64_t b = 16 * g + BlockOfLane(l);
-        const float d = xv.Scale(b);
-        const int32_t s = xv.Sum(b) * (1 << Dec::kShift);
-        std::memcpy(o + 512 + 4 * l, &d, 4);
-        std::memcpy(o + 576 + 4 * l, &s, 4);
-      }
+      PrepareScales<Dec>(xv, g, o);
     }
   }
 
@@ -154,7 +181,7 @@ struct KernelVnni {
         alignas(64) int16_t v[32] = {};
         mask[c] = 0;
         for (int l = 0; l < 16; ++l) {
-          const int b = BlockOfLane(l);
+          const int b = LaneBlock(l);
           if (b / kChunk != c) continue;
           v[l] = static_cast<int16_t>(((b - c * kChunk) * kBytes + offsetof(Block, d)) / 2);
           mask[c] |= 1u << l;
@@ -219,23 +246,98 @@ struct KernelVnni {
     }
     for (int r = 0; r < R; ++r) {
       float tail[T];
-      for (int t = 0; t < T; ++t) tail[t] = 0.0f;
-      for (int64_t b = ng * 16; b < nb; ++b) {
-        const uint8_t* p = w_rows[r] + b * kBytes;
-        const __m256i w = Dec::One(p);
-        const float dw = F16At(p + offsetof(Block, d));
+      Tail<Dec, T>(w_rows[r], x, n_in, ng * 16, tail);
+      for (int t = 0; t < T; ++t) out[r * T + t] = _mm512_reduce_add_ps(acc[r][t]) + tail[t];
+    }
+  }
+};
+
+// The kLanes16 layout (repack.h): code vector j of a group holds, in lane l,
+// 4 bytes of block LaneBlock(l); Codes gives them as 8 unsigned vectors c[j]
+// whose lane l meets activation values [4j, 4j + 4) of that block (Q4_0: low
+// nibbles of vectors 0..3 are values 0..15, high nibbles values 16..31).
+struct LanesQ4_0 : DecQ4_0 {
+  static void Codes(const uint8_t* p, __m512i c[8]) {
+    const __m512i m = _mm512_set1_epi8(0x0F);
+    for (int j = 0; j < 4; ++j) {
+      const __m512i v = LoadWeights64(p + 64 * j);
+      c[j] = _mm512_and_si512(v, m);
+      c[4 + j] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m);
+    }
+  }
+};
+struct LanesQ8_0 : DecQ8_0 {
+  static void Codes(const uint8_t* p, __m512i c[8]) {
+    for (int j = 0; j < 8; ++j) c[j] = LoadWeights64(p + 64 * j);
+  }
+};
+
+// Same results as KernelVnni<Dec> (bit for bit) from kLanes16 weights: the
+// dot products give the block sums in lane order directly (no reduction tree,
+// no permutes; the scales are one load).
+template <class Dec>
+struct KernelLanes {
+  static constexpr int64_t kGroupBytes = 16 * sizeof(typename Dec::Block);
+  static constexpr int64_t kCodeBytes = kGroupBytes - 32;
+  // Prepared group of one token: 8 vectors, lane l of vector j = values
+  // [4j, 4j + 4) of block LaneBlock(l); then PrepareScales.
+  static constexpr int64_t kPrepBytes = 512 + 64 + 64;
+  struct ScaleIdx {};
+
+  static void Prepare(const uint8_t* x, int64_t n_in, uint8_t* out) {
+    const Act32View xv(x, n_in);
+    alignas(64) int32_t idx[16];
+    for (int l = 0; l < 16; ++l) idx[l] = 8 * LaneBlock(l);  // the block's first 4 values
+    const __m512i first = _mm512_load_si512(idx);
+    for (int64_t g = 0; g < n_in / kQK / 16; ++g) {
+      uint8_t* o = out + g * kPrepBytes;
+      const int8_t* q = xv.q + g * 16 * kQK;
+      for (int j = 0; j < 8; ++j) {
+        const __m512i at = _mm512_add_epi32(first, _mm512_set1_epi32(j));
+        _mm512_storeu_si512(o + 64 * j, _mm512_i32gather_epi32(at, q, 4));
+      }
+      PrepareScales<Dec>(xv, g, o);
+    }
+  }
+
+  template <int T, int R>
+  static void Rows(const uint8_t* const* w_rows, const uint8_t* const* prep,
+                   const uint8_t* const* x, int64_t n_in, const ScaleIdx&, float* out) {
+    const int64_t ng = n_in / kQK / 16;
+    const int64_t ahead = PrefetchAhead();
+    __m512 acc[R][T];
+    for (int r = 0; r < R; ++r) {
+      for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+    }
+    for (int64_t g = 0; g < ng; ++g) {
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) {
+        const uint8_t* p = w_rows[r] + g * kGroupBytes;
+        for (int64_t o = 0; o < kGroupBytes; o += 64) {
+          _mm_prefetch(reinterpret_cast<const char*>(p) + ahead + o, _MM_HINT_T0);
+        }
+        __m512i c[8];
+        Dec::Codes(p, c);
+        const __m512 dw =
+            _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kCodeBytes)));
+#pragma GCC unroll 4
         for (int t = 0; t < T; ++t) {
-          const Act32View xv(x[t], n_in);
-          const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv.q + b * kQK));
-          const __m256i z = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w, a);
-          const __m128i h =
-              _mm_add_epi32(_mm256_castsi256_si128(z), _mm256_extracti128_si256(z, 1));
-          const __m128i h2 = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(1, 0, 3, 2)));
-          const __m128i h3 = _mm_add_epi32(h2, _mm_shuffle_epi32(h2, _MM_SHUFFLE(2, 3, 0, 1)));
-          const int tot = _mm_cvtsi128_si32(h3) - xv.Sum(b) * (1 << Dec::kShift);
-          tail[t] = std::fma(dw * xv.Scale(b), static_cast<float>(tot), tail[t]);
+          const uint8_t* a = prep[t] + g * kPrepBytes;
+          __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+          for (int j = 0; j < 4; ++j) {
+            s0 = _mm512_dpbusd_epi32(s0, c[j], _mm512_loadu_si512(a + 64 * j));
+            s1 = _mm512_dpbusd_epi32(s1, c[4 + j], _mm512_loadu_si512(a + 256 + 64 * j));
+          }
+          const __m512i tot =
+              _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_loadu_si512(a + 576));
+          const __m512 da = _mm512_loadu_ps(reinterpret_cast<const float*>(a + 512));
+          acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(tot), acc[r][t]);
         }
       }
+    }
+    for (int r = 0; r < R; ++r) {
+      float tail[T];
+      Tail<Dec, T>(w_rows[r], x, n_in, ng * 16, tail);
       for (int t = 0; t < T; ++t) out[r * T + t] = _mm512_reduce_add_ps(acc[r][t]) + tail[t];
     }
   }
@@ -244,9 +346,8 @@ struct KernelVnni {
 // Prepares every token's groups once per call (O(n_tok * n_in), identical in
 // every thread), then runs rows x groups of up to 4 tokens; one token (decode)
 // runs the rows in stream pairs.
-template <class Dec>
+template <class K>
 void Run(const MatmulArgs& a) {
-  using K = KernelVnni<Dec>;
   const int64_t ng = a.n_in / kQK / 16;
   const size_t per_tok = static_cast<size_t>(ng * K::kPrepBytes);
   thread_local std::vector<uint8_t> buf;
@@ -297,9 +398,20 @@ void Run(const MatmulArgs& a) {
 MatmulFn Avx512VnniQKernel(GgmlType wtype) {
   switch (wtype) {
     case GgmlType::kQ4_0:
-      return &Run<DecQ4_0>;
+      return &Run<KernelVnni<DecQ4_0>>;
     case GgmlType::kQ8_0:
-      return &Run<DecQ8_0>;
+      return &Run<KernelVnni<DecQ8_0>>;
+    default:
+      return nullptr;
+  }
+}
+
+MatmulFn Avx512VnniLanesKernel(GgmlType wtype) {
+  switch (wtype) {
+    case GgmlType::kQ4_0:
+      return &Run<KernelLanes<LanesQ4_0>>;
+    case GgmlType::kQ8_0:
+      return &Run<KernelLanes<LanesQ8_0>>;
     default:
       return nullptr;
   }

@@ -99,7 +99,7 @@ void Forward::DecodeThread(int t, const BatchRow& row, float* logits, SpinBarrie
     if (lo >= hi) return;
     const kernels::MatmulArgs a{
         w.type, w.data, w.row_bytes, w.n_in, in, kernels::ActivationRowBytes(w.type, w.n_in),
-        1,      y,      w.n_out,     lo,     hi};
+        1,      y,      w.n_out,     lo,     hi, w.layout};
     kernels::Matmul(a, isa_);
   };
   // Prepares `in` for each distinct weight type of `ws` (at most 3) in this

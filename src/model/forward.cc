@@ -98,7 +98,7 @@ void Forward::MatMuls(std::span<const Product> ps, const float* x, int64_t x_str
       if (lo < hi) {
         const int f = w.type == fmt[0]->type ? 0 : 1;
         kernels::MatmulArgs a{w.type, w.data, w.row_bytes, w.n_in, xq[f], row[f],
-                              n,      p.y,    p.y_stride,  lo,     hi};
+                              n,      p.y,    p.y_stride,  lo,     hi,    w.layout};
         kernels::Matmul(a, isa_);
       }
       off += w.n_out;

@@ -1,6 +1,7 @@
 #include "model/model.h"
 
 #include "base/strings.h"
+#include "kernels/matmul.h"
 
 namespace hearth {
 namespace {
@@ -18,6 +19,7 @@ Result<std::shared_ptr<const Model>> Model::Load(const std::string& path,
   m->file_ = std::move(f);
   Status st = m->Bind();
   if (!st.ok()) return st.WithContext("loading '" + path + "'");
+  if (opts.in_memory && opts.repack) HEARTH_RETURN_IF_ERROR(m->Repack());
   if (opts.mlock) HEARTH_RETURN_IF_ERROR(m->file_.Lock());
   return std::shared_ptr<const Model>(std::move(m));
 }
@@ -111,6 +113,28 @@ Status Model::Bind() {
   HEARTH_RETURN_IF_ERROR(vector("rope_freqs.weight", hp_.rope_dims / 2, &rope_factors_, true));
   for (const auto& t : file_.tensors()) weight_bytes_ += t.n_bytes;
   return Status::Ok();
+}
+
+Status Model::Repack() {
+  std::vector<Matrix*> ms;
+  for (LayerWeights& L : layers_) {
+    for (Matrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) ms.push_back(m);
+  }
+  if (output_.data != token_embd_.data) ms.push_back(&output_);
+  const kernels::Isa isa = kernels::ActiveIsa();
+  bool any = false;
+  for (Matrix* m : ms)
+    any |= kernels::PreferredLayout(m->type, isa) != kernels::WeightLayout::kGguf;
+  if (!any) return Status::Ok();
+  return file_.RewriteInMemory([&](std::span<uint8_t> bytes) {
+    for (Matrix* m : ms) {
+      const kernels::WeightLayout layout = kernels::PreferredLayout(m->type, isa);
+      if (layout == kernels::WeightLayout::kGguf) continue;
+      uint8_t* data = bytes.data() + (m->data - file_.bytes().data());
+      kernels::RepackRows(m->type, layout, data, m->n_out, m->row_bytes, m->n_in);
+      m->layout = layout;
+    }
+  });
 }
 
 }  // namespace hearth

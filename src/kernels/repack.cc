@@ -1,0 +1,87 @@
+#include "kernels/repack.h"
+
+#include <cstring>
+
+#include "base/check.h"
+#include "format/quant_blocks.h"
+
+namespace hearth::kernels {
+namespace {
+
+struct Lanes16Format {
+  size_t block_bytes;  // GGUF block: F16 d, then the codes
+  int code_bytes;      // codes per block
+  uint8_t bias;        // added to every code byte in the repacked layout
+};
+
+Lanes16Format Lanes16For(GgmlType wtype) {
+  static_assert(offsetof(BlockQ4_0, qs) == 2 && offsetof(BlockQ8_0, qs) == 2);
+  if (wtype == GgmlType::kQ4_0) return {sizeof(BlockQ4_0), kQK / 2, 0};
+  HEARTH_CHECK(wtype == GgmlType::kQ8_0, "no kLanes16 layout for weight type %u",
+               static_cast<unsigned>(wtype));
+  return {sizeof(BlockQ8_0), kQK, 0x80};
+}
+
+// One group: GGUF blocks at `gguf` <-> the kLanes16 group at `lanes`.
+void GroupToLanes(const Lanes16Format& f, const uint8_t* gguf, uint8_t* lanes) {
+  const int vectors = f.code_bytes / 4;
+  for (int l = 0; l < 16; ++l) {
+    const uint8_t* block = gguf + LaneBlock(l) * f.block_bytes;
+    for (int j = 0; j < vectors; ++j) {
+      for (int i = 0; i < 4; ++i)
+        lanes[64 * j + 4 * l + i] = static_cast<uint8_t>(block[2 + 4 * j + i] + f.bias);
+    }
+    std::memcpy(lanes + 64 * vectors + 2 * l, block, 2);
+  }
+}
+
+void GroupFromLanes(const Lanes16Format& f, const uint8_t* lanes, uint8_t* gguf) {
+  const int vectors = f.code_bytes / 4;
+  for (int l = 0; l < 16; ++l) {
+    uint8_t* block = gguf + LaneBlock(l) * f.block_bytes;
+    for (int j = 0; j < vectors; ++j) {
+      for (int i = 0; i < 4; ++i)
+        block[2 + 4 * j + i] = static_cast<uint8_t>(lanes[64 * j + 4 * l + i] - f.bias);
+    }
+    std::memcpy(block, lanes + 64 * vectors + 2 * l, 2);
+  }
+}
+
+template <bool kToLanes>
+void Convert(GgmlType wtype, WeightLayout layout, uint8_t* w, int64_t n_rows, size_t row_bytes,
+             int64_t n_in) {
+  if (layout == WeightLayout::kGguf) return;
+  const Lanes16Format f = Lanes16For(wtype);
+  const size_t group_bytes = 16 * f.block_bytes;
+  const int64_t groups = n_in / kQK / 16;
+  uint8_t tmp[16 * sizeof(BlockQ8_0)];
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t g = 0; g < groups; ++g) {
+      uint8_t* p = w + static_cast<size_t>(r) * row_bytes + static_cast<size_t>(g) * group_bytes;
+      if constexpr (kToLanes) {
+        GroupToLanes(f, p, tmp);
+      } else {
+        GroupFromLanes(f, p, tmp);
+      }
+      std::memcpy(p, tmp, group_bytes);
+    }
+  }
+}
+
+}  // namespace
+
+bool LayoutDefined(GgmlType wtype, WeightLayout layout) {
+  return layout == WeightLayout::kGguf || wtype == GgmlType::kQ4_0 || wtype == GgmlType::kQ8_0;
+}
+
+void RepackRows(GgmlType wtype, WeightLayout layout, uint8_t* w, int64_t n_rows, size_t row_bytes,
+                int64_t n_in) {
+  Convert<true>(wtype, layout, w, n_rows, row_bytes, n_in);
+}
+
+void UnpackRows(GgmlType wtype, WeightLayout layout, uint8_t* w, int64_t n_rows, size_t row_bytes,
+                int64_t n_in) {
+  Convert<false>(wtype, layout, w, n_rows, row_bytes, n_in);
+}
+
+}  // namespace hearth::kernels

@@ -1,0 +1,133 @@
+// Repacked weight layouts (kernels/repack.h): the layout is what the header
+// says, Unpack(Repack(w)) == w for any bytes, and Matmul over repacked rows
+// gives the bits of the same rows in the GGUF layout on every ISA variant
+// (the kLanes16 kernel on avx512-vnni, the unpacking fallback elsewhere).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "format/quant_blocks.h"
+#include "kernels/matmul.h"
+#include "kernels/matmul_test_util.h"
+#include "kernels/repack.h"
+
+namespace hearth::kernels {
+namespace {
+
+using testing::Activations;
+using testing::Buffer;
+using testing::Weights;
+
+size_t BlockBytes(GgmlType t) {
+  return t == GgmlType::kQ4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
+}
+
+TEST(Repack, LayoutIsDefinedForQ4_0AndQ8_0Only) {
+  for (GgmlType t : testing::AllWeightTypes()) {
+    const bool lanes = t == GgmlType::kQ4_0 || t == GgmlType::kQ8_0;
+    EXPECT_EQ(LayoutDefined(t, WeightLayout::kLanes16), lanes) << testing::TypeName(t);
+    EXPECT_TRUE(LayoutDefined(t, WeightLayout::kGguf));
+    if (!lanes) {
+      EXPECT_EQ(PreferredLayout(t, Isa::kAvx512Vnni), WeightLayout::kGguf);
+    }
+  }
+  // AMX's batch kernels read the GGUF layout; lower variants have no lanes kernel.
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAmx, Isa::kNeon})
+    EXPECT_EQ(PreferredLayout(GgmlType::kQ4_0, isa), WeightLayout::kGguf) << IsaName(isa);
+  Isa all[8];
+  const int n = AvailableIsas(all);
+  bool vnni = false;
+  for (int i = 0; i < n; ++i) vnni |= all[i] == Isa::kAvx512Vnni;
+  EXPECT_EQ(PreferredLayout(GgmlType::kQ8_0, Isa::kAvx512Vnni),
+            vnni ? WeightLayout::kLanes16 : WeightLayout::kGguf);
+}
+
+// Spot checks of the byte positions against the header's definition, then the
+// round trip, over rows with and without a tail past the last whole group.
+TEST(Repack, Lanes16PlacesEveryByteAndRoundTrips) {
+  std::mt19937 rng(7);
+  for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ8_0}) {
+    const size_t bb = BlockBytes(t);
+    const int code_bytes = static_cast<int>(bb) - 2;
+    const uint8_t bias = t == GgmlType::kQ8_0 ? 0x80 : 0;
+    for (int64_t blocks : {1, 15, 16, 17, 37, 48}) {
+      SCOPED_TRACE(testing::TypeName(t) + " blocks=" + std::to_string(blocks));
+      const int64_t rows = 3, n_in = 32 * blocks;
+      const size_t row_bytes = static_cast<size_t>(blocks) * bb;
+      std::vector<uint8_t> orig(rows * row_bytes);
+      for (auto& b : orig) b = static_cast<uint8_t>(rng());
+      std::vector<uint8_t> w = orig;
+      RepackRows(t, WeightLayout::kLanes16, w.data(), rows, row_bytes, n_in);
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t g = 0; g < blocks / 16; ++g) {
+          const uint8_t* src = orig.data() + r * row_bytes + g * 16 * bb;
+          const uint8_t* dst = w.data() + r * row_bytes + g * 16 * bb;
+          for (int l = 0; l < 16; ++l) {
+            const uint8_t* block = src + LaneBlock(l) * bb;
+            for (int j = 0; j < code_bytes / 4; ++j) {
+              for (int i = 0; i < 4; ++i)
+                ASSERT_EQ(dst[64 * j + 4 * l + i], static_cast<uint8_t>(block[2 + 4 * j + i] + bias))
+                    << "r=" << r << " g=" << g << " l=" << l << " j=" << j;
+            }
+            ASSERT_EQ(std::memcmp(dst + 16 * code_bytes + 2 * l, block, 2), 0) << "scale l=" << l;
+          }
+        }
+        const size_t tail = static_cast<size_t>(blocks / 16 * 16) * bb;
+        ASSERT_EQ(std::memcmp(w.data() + r * row_bytes + tail, orig.data() + r * row_bytes + tail,
+                              row_bytes - tail),
+                  0)
+            << "the tail stays in the GGUF layout";
+      }
+      UnpackRows(t, WeightLayout::kLanes16, w.data(), rows, row_bytes, n_in);
+      ASSERT_EQ(w, orig);
+    }
+  }
+}
+
+uint32_t Bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+
+TEST(Repack, MatmulOverLanes16IsBitIdenticalOnEveryIsa) {
+  struct Case {
+    int64_t blocks, rows;
+    int n_tok;
+    int64_t row_begin;
+  };
+  const Case cases[] = {{16, 2, 1, 0},  {16, 5, 1, 1},  {48, 9, 1, 0},  {37, 6, 1, 2},
+                        {17, 4, 3, 0},  {64, 7, 4, 1},  {32, 10, 9, 3}, {15, 3, 2, 0},
+                        {176, 4, 1, 0}, {16, 33, 17, 0}};
+  std::mt19937 rng(99);
+  for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ8_0}) {
+    for (const Case& c : cases) {
+      const int64_t n_in = 32 * c.blocks;
+      Weights w(t, c.rows, n_in, 3, rng);
+      Activations x(t, c.n_tok, n_in, 5, rng);
+      const size_t bytes = static_cast<size_t>(c.rows) * w.row_bytes;
+      Buffer packed(bytes, 11);
+      std::memcpy(packed.data(), w.row(0), bytes);
+      RepackRows(t, WeightLayout::kLanes16, packed.data(), c.rows, w.row_bytes, n_in);
+      for (Isa isa : testing::Isas()) {
+        SCOPED_TRACE(testing::TypeName(t) + " " + IsaName(isa) + " blocks=" +
+                     std::to_string(c.blocks) + " n_tok=" + std::to_string(c.n_tok));
+        std::vector<float> want(static_cast<size_t>(c.rows * c.n_tok), -1.0f), got(want);
+        MatmulArgs a{t,       w.row(0),    w.row_bytes, n_in,        x.tok(0), x.stride,
+                     c.n_tok, want.data(), c.rows,      c.row_begin, c.rows};
+        Matmul(a, isa);
+        a.w = packed.data();
+        a.y = got.data();
+        a.layout = WeightLayout::kLanes16;
+        Matmul(a, isa);
+        for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(Bits(got[i]), Bits(want[i])) << i;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hearth::kernels
