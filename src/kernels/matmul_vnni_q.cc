@@ -11,6 +11,10 @@
 // full group (the tail) are summed exactly in integers and added to a scalar in
 // block order (tail = fma(d_w * d_a, sum, tail)). Result = hsum(acc) (fixed tree,
 // _mm512_reduce_add_ps order) + tail.
+//
+// Weights repacked into the kLanes16 layout (repack.h) have KernelLanes: the
+// same block sums in the same lanes straight from 8 vpdpbusd per group, then
+// the same float steps, so the same bits.
 #include <immintrin.h>
 
 #include <algorithm>

@@ -1,5 +1,9 @@
 #include "model/model.h"
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include "base/strings.h"
 #include "kernels/matmul.h"
 
@@ -126,14 +130,23 @@ Status Model::Repack() {
   for (Matrix* m : ms)
     any |= kernels::PreferredLayout(m->type, isa) != kernels::WeightLayout::kGguf;
   if (!any) return Status::Ok();
+  // Matrices are taken in turn by every core (a 1.1B Q4_0 model: ~150 ms on one).
   return file_.RewriteInMemory([&](std::span<uint8_t> bytes) {
-    for (Matrix* m : ms) {
-      const kernels::WeightLayout layout = kernels::PreferredLayout(m->type, isa);
-      if (layout == kernels::WeightLayout::kGguf) continue;
-      uint8_t* data = bytes.data() + (m->data - file_.bytes().data());
-      kernels::RepackRows(m->type, layout, data, m->n_out, m->row_bytes, m->n_in);
-      m->layout = layout;
-    }
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < ms.size();) {
+        Matrix* m = ms[i];
+        const kernels::WeightLayout layout = kernels::PreferredLayout(m->type, isa);
+        if (layout == kernels::WeightLayout::kGguf) continue;
+        uint8_t* data = bytes.data() + (m->data - file_.bytes().data());
+        kernels::RepackRows(m->type, layout, data, m->n_out, m->row_bytes, m->n_in);
+        m->layout = layout;
+      }
+    };
+    std::vector<std::thread> threads(std::max(1u, std::thread::hardware_concurrency()) - 1);
+    for (std::thread& t : threads) t = std::thread(work);
+    work();
+    for (std::thread& t : threads) t.join();
   });
 }
 

@@ -40,7 +40,10 @@ ArgParser ServeParser() {
   p.Option("ctx", 0, "N", "context length per sequence", "2048 (at most the model's)");
   p.Option("kv-type", 0, "TYPE", "KV cache type: f16 or f32", "f16");
   p.Option("threads", 't', "N", "compute threads", "physical cores");
-  p.Option("load", 0, "MODE", "mmap (map the file) or memory (read into huge-page memory)", "mmap");
+  p.Option("load", 0, "MODE",
+           "mmap (map the file) or memory (read into huge-page memory; Q4_0/Q8_0 "
+           "repacked for AVX-512 VNNI kernels, same results)",
+           "mmap");
   p.Option("batch", 0, "N", "most tokens per forward pass", "256");
   p.Option("prefill-chunk", 0, "N", "most prompt tokens of one request per pass", "128");
   p.Option(
