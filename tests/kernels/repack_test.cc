@@ -69,7 +69,8 @@ TEST(Repack, Lanes16PlacesEveryByteAndRoundTrips) {
             const uint8_t* block = src + LaneBlock(l) * bb;
             for (int j = 0; j < code_bytes / 4; ++j) {
               for (int i = 0; i < 4; ++i)
-                ASSERT_EQ(dst[64 * j + 4 * l + i], static_cast<uint8_t>(block[2 + 4 * j + i] + bias))
+                ASSERT_EQ(dst[64 * j + 4 * l + i],
+                          static_cast<uint8_t>(block[2 + 4 * j + i] + bias))
                     << "r=" << r << " g=" << g << " l=" << l << " j=" << j;
             }
             ASSERT_EQ(std::memcmp(dst + 16 * code_bytes + 2 * l, block, 2), 0) << "scale l=" << l;
@@ -113,8 +114,8 @@ TEST(Repack, MatmulOverLanes16IsBitIdenticalOnEveryIsa) {
       std::memcpy(packed.data(), w.row(0), bytes);
       RepackRows(t, WeightLayout::kLanes16, packed.data(), c.rows, w.row_bytes, n_in);
       for (Isa isa : testing::Isas()) {
-        SCOPED_TRACE(testing::TypeName(t) + " " + IsaName(isa) + " blocks=" +
-                     std::to_string(c.blocks) + " n_tok=" + std::to_string(c.n_tok));
+        SCOPED_TRACE(testing::TypeName(t) + " " + IsaName(isa) +
+                     " blocks=" + std::to_string(c.blocks) + " n_tok=" + std::to_string(c.n_tok));
         std::vector<float> want(static_cast<size_t>(c.rows * c.n_tok), -1.0f), got(want);
         MatmulArgs a{t,       w.row(0),    w.row_bytes, n_in,        x.tok(0), x.stride,
                      c.n_tok, want.data(), c.rows,      c.row_begin, c.rows};
