@@ -203,7 +203,7 @@ int Main(int argc, char** argv) {
               const kernels::MatmulArgs a{
                   w.type,     w.data,     w.row_bytes, w.n_in,
                   p.x.data(), p.x.size(), 1,           y.data() + max_out * t,
-                  w.n_out,    lo,         hi};
+                  w.n_out,    lo,         hi,          w.layout};
               kernels::Matmul(a, isa);
             } else {
               acc += ReadRows(w, lo, hi);
