@@ -1,5 +1,6 @@
 // Single-thread matvec throughput per weight type and ISA on TinyLlama-sized
-// matrices, reported as GB/s of weight bytes read (best call of many).
+// matrices, reported as GB/s of weight bytes read (best call of many); an ISA
+// with a repacked layout for the type gets a second line ("/lanes16").
 //   kernels_bench [--tok N] [--types Q4_0,Q8_0] [--isa avx512] [--min-ms 300]
 // (with --tok N > 1: GMAC/s, since batches are compute-bound)
 // With --stream MB: decode-like streaming instead: one n_in = 2048 matrix of
@@ -20,6 +21,7 @@
 #include "format/ggml_types.h"
 #include "format/quant_ref.h"
 #include "kernels/matmul.h"
+#include "kernels/repack.h"
 
 namespace hearth::kernels {
 namespace {
@@ -136,7 +138,7 @@ int Main(int argc, char** argv) {
   const bool macs = n_tok > 1;
   std::printf("n_tok=%d, single thread; %s\n", n_tok,
               macs ? "GMAC/s = n_out * n_in * n_tok / time" : "GB/s = weight bytes / time");
-  std::printf("%-5s %-12s %10s %10s %10s %10s\n", "type", "isa", "2048x2048", "5632x2048",
+  std::printf("%-5s %-20s %10s %10s %10s %10s\n", "type", "isa", "2048x2048", "5632x2048",
               "2048x5632", "32000x2048");
   size_t pos = 0;
   while (pos < types.size()) {
@@ -175,31 +177,45 @@ int Main(int argc, char** argv) {
     for (int i = 0; i < n_isa; ++i) {
       if (isas[i] == Isa::kScalar) continue;
       if (!only_isa.empty() && only_isa != IsaName(isas[i])) continue;
-      std::printf("%-5s %-12s", std::string(info.name).c_str(), IsaName(isas[i]));
-      for (int s = 0; s < 4; ++s) {
-        const Shape sh = shapes[s];
-        std::vector<float> y(static_cast<size_t>(sh.n_out * n_tok));
-        MatmulArgs a{*type,   w[s].data(), row_bytes[s],
-                     sh.n_in, x[s].data(), ActivationRowBytes(*type, sh.n_in),
-                     n_tok,   y.data(),    sh.n_out,
-                     0,       sh.n_out};
-        Matmul(a, isas[i]);  // warm-up
-        // Best (minimum) time of one call over >= min_s of calls: robust to
-        // other load on a shared machine.
-        double best = 1e30;
-        const double t0 = Seconds();
-        for (int iters = 0; iters < 3 || Seconds() - t0 < min_s; ++iters) {
-          const double s0 = Seconds();
-          Matmul(a, isas[i]);
-          best = std::min(best, Seconds() - s0);
+      // The GGUF layout, then the one this ISA prefers if it is another
+      // (weights repacked as `--load memory` does).
+      for (WeightLayout layout : {WeightLayout::kGguf, PreferredLayout(*type, isas[i])}) {
+        const bool repacked = layout != WeightLayout::kGguf;
+        if (repacked && w[0].empty()) continue;
+        std::printf("%-5s %-20s", std::string(info.name).c_str(),
+                    (std::string(IsaName(isas[i])) + (repacked ? "/lanes16" : "")).c_str());
+        for (int s = 0; s < 4; ++s) {
+          const Shape sh = shapes[s];
+          std::vector<uint8_t> packed;
+          if (repacked) {
+            packed = w[s];
+            RepackRows(*type, layout, packed.data(), sh.n_out, row_bytes[s], sh.n_in);
+          }
+          std::vector<float> y(static_cast<size_t>(sh.n_out * n_tok));
+          MatmulArgs a{*type,        repacked ? packed.data() : w[s].data(),
+                       row_bytes[s], sh.n_in,
+                       x[s].data(),  ActivationRowBytes(*type, sh.n_in),
+                       n_tok,        y.data(),
+                       sh.n_out,     0,
+                       sh.n_out,     layout};
+          Matmul(a, isas[i]);  // warm-up
+          // Best (minimum) time of one call over >= min_s of calls: robust to
+          // other load on a shared machine.
+          double best = 1e30;
+          const double t0 = Seconds();
+          for (int iters = 0; iters < 3 || Seconds() - t0 < min_s; ++iters) {
+            const double s0 = Seconds();
+            Matmul(a, isas[i]);
+            best = std::min(best, Seconds() - s0);
+          }
+          const double work = macs ? static_cast<double>(sh.n_out) * sh.n_in * n_tok
+                                   : static_cast<double>(w[s].size());
+          std::printf(" %10.1f", work / best / 1e9);
+          std::fflush(stdout);
         }
-        const double per = best;
-        const double work = macs ? static_cast<double>(sh.n_out) * sh.n_in * n_tok
-                                 : static_cast<double>(w[s].size());
-        std::printf(" %10.1f", work / per / 1e9);
-        std::fflush(stdout);
+        std::printf("\n");
+        if (!repacked && PreferredLayout(*type, isas[i]) == WeightLayout::kGguf) break;
       }
-      std::printf("\n");
     }
   }
   return 0;
