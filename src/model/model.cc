@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <system_error>
 #include <thread>
 
 #include "base/strings.h"
@@ -131,7 +132,7 @@ Status Model::Repack() {
     any |= kernels::PreferredLayout(m->type, isa) != kernels::WeightLayout::kGguf;
   if (!any) return Status::Ok();
   // Matrices are taken in turn by every core (a 1.1B Q4_0 model: ~150 ms on one).
-  return file_.RewriteInMemory([&](std::span<uint8_t> bytes) {
+  const Status st = file_.RewriteInMemory([&](std::span<uint8_t> bytes) {
     std::atomic<size_t> next{0};
     auto work = [&] {
       for (size_t i; (i = next.fetch_add(1)) < ms.size();) {
@@ -143,11 +144,18 @@ Status Model::Repack() {
         m->layout = layout;
       }
     };
-    std::vector<std::thread> threads(std::max(1u, std::thread::hardware_concurrency()) - 1);
-    for (std::thread& t : threads) t = std::thread(work);
+    std::vector<std::thread> threads;
+    const unsigned helpers = std::max(1u, std::thread::hardware_concurrency()) - 1;
+    try {
+      while (threads.size() < helpers) threads.emplace_back(work);
+    } catch (const std::system_error&) {
+      // No more threads to be had: the ones started and this one do it all.
+    }
     work();
     for (std::thread& t : threads) t.join();
   });
+  for (const Matrix* m : ms) repacked_matrices_ += m->layout != kernels::WeightLayout::kGguf;
+  return st;
 }
 
 }  // namespace hearth

@@ -63,6 +63,8 @@ class Model {
   const Matrix& output() const { return output_; }             // token_embd when tied
   const float* rope_factors() const { return rope_factors_; }  // [rope_dims/2] or null
   uint64_t weight_bytes() const { return weight_bytes_; }
+  // How many matrices were repacked at load (ModelLoadOptions::repack).
+  int repacked_matrices() const { return repacked_matrices_; }
 
  private:
   Model() = default;
@@ -77,6 +79,7 @@ class Model {
   Matrix output_;
   const float* rope_factors_ = nullptr;
   uint64_t weight_bytes_ = 0;
+  int repacked_matrices_ = 0;
 };
 
 }  // namespace hearth

@@ -172,6 +172,41 @@ TEST(EngineCliTest, BenchPrefetchOption) {
   }
 }
 
+// --load mmap, memory (repacked for the CPU where it pays) and memory-plain
+// give the same greedy text; the summaries say how many matrices were
+// repacked (on avx512-vnni: the 7 products of each of the 2 layers, plus the
+// untied Q4_0 output).
+TEST(EngineCliTest, LoadModesGiveTheSameTokens) {
+  const std::string model = testing::TempDir() + "/load-modes-q4_0.gguf";
+  auto synth = RunCommand(Hearth() + " synth --preset tiny --dims n_embd=512,n_ff=1056,n_layer=2" +
+                              " --type q4_0 -q -o " + model,
+                          true);
+  ASSERT_EQ(synth.exit_code, 0) << synth.output;
+  std::string text;
+  for (const char* load : {"mmap", "memory", "memory-plain"}) {
+    SCOPED_TRACE(load);
+    const std::string cmd = Hearth() + " run -m " + model + " -p 'Once upon' -n 24 --temp 0 " +
+                            "--ignore-eos --load " + load;
+    auto r = RunCommand(cmd + " 2>/dev/null");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    if (text.empty()) text = r.output;
+    EXPECT_EQ(r.output, text);
+    auto s = RunCommand(cmd + " --stats json 2>&1 >/dev/null");
+    auto stats = json::Parse(s.output);
+    ASSERT_TRUE(stats.ok()) << s.output;
+    const bool vnni = stats->Find("isa")->as_string() == "avx512-vnni";
+    EXPECT_EQ(stats->Find("repacked_matrices")->as_int(),
+              vnni && std::strcmp(load, "memory") == 0 ? 15 : 0);
+    auto b =
+        RunCommand(Hearth() + " bench -m " + model + " -p 8 -n 0 -r 1 -t 1 --json --load " + load);
+    ASSERT_EQ(b.exit_code, 0) << b.output;
+    auto bj = json::Parse(b.output);
+    ASSERT_TRUE(bj.ok()) << b.output;
+    EXPECT_EQ(bj->Find("load")->as_string(), load);
+  }
+  EXPECT_FALSE(text.empty());
+}
+
 TEST(EngineCliTest, TokenizeMatchesGoldenPromptIds) {
   HEARTH_REQUIRE_SHARED();
   auto c = testing::LoadGoldenCase("synth-qwen2-d256-q8_0.punct");

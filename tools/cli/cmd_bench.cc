@@ -183,7 +183,8 @@ int RunBench(int argc, char** argv) {
           w.Key("model"), w.String(model_name);
           w.Key("threads"), w.Int(r.threads);
           w.Key("isa"), w.String(kernels::IsaName(kernels::ActiveIsa()));
-          w.Key("load"), w.String(huge ? "memory" : "mmap");
+          w.Key("load"), w.String(!huge ? "mmap" : setup->load.repack ? "memory" : "memory-plain");
+          w.Key("repacked_matrices"), w.Int((*model)->repacked_matrices());
           w.Key("tokens_per_second"), w.Double(r.median);
           w.Key("min"), w.Double(r.min);
           w.Key("max"), w.Double(r.max);
@@ -222,11 +223,14 @@ int RunBench(int argc, char** argv) {
           "|---|---|---:|---:|---:|---:|---:|---:|\n");
     } else {
       std::printf(
-          "model %s (%s weights), %s, read bandwidth %.1f GB/s (%s over %s, as the weights are "
-          "read)\n",
+          "model %s (%s weights), %s%s, read bandwidth %.1f GB/s (%s over %s, as the weights "
+          "are read)\n",
           model_name.c_str(), HumanBytes((*model)->weight_bytes()).c_str(),
-          kernels::IsaName(kernels::ActiveIsa()), machine_bw, huge ? "huge pages" : "4 KiB pages",
-          HumanBytes(probe_bytes).c_str());
+          kernels::IsaName(kernels::ActiveIsa()),
+          (*model)->repacked_matrices() > 0
+              ? StrFormat(" (%d matrices repacked)", (*model)->repacked_matrices()).c_str()
+              : "",
+          machine_bw, huge ? "huge pages" : "4 KiB pages", HumanBytes(probe_bytes).c_str());
     }
     for (const BenchResult& r : results) {
       const bool tg = r.test[0] == 't';

@@ -34,8 +34,15 @@ void WriteTimings(json::Writer& w, const LoadedModel& loaded, const Session& s,
   w.Key("stop_reason"), w.String(g.stop_reason);
   w.Key("peak_rss_bytes"), w.Uint(rss.ok() ? rss->peak_bytes : 0);
   w.Key("isa"), w.String(kernels::IsaName(s.isa()));
+  w.Key("repacked_matrices"), w.Int(loaded.model->repacked_matrices());
   w.Key("threads"), w.Int(s.n_threads());
   w.Key("kv_bytes"), w.Uint(s.kv_bytes());
+}
+
+// " (N matrices repacked)" after the ISA's name, or nothing.
+std::string RepackedNote(const Model& m) {
+  const int n = m.repacked_matrices();
+  return n == 0 ? std::string() : StrFormat(" (%d matrices repacked)", n);
 }
 
 // Compares a replayed run with its record; prints the verdict, returns the exit code.
@@ -213,11 +220,12 @@ int RunRun(int argc, char** argv) {
     std::fprintf(stderr,
                  "\nload %.0f ms | prompt %zu tokens, prefill %.1f tok/s | TTFT %.0f ms | "
                  "%zu tokens, decode %.1f tok/s | stop: %s\n"
-                 "peak RSS %s | %s, %d threads | KV cache %s\n",
+                 "peak RSS %s | %s%s, %d threads | KV cache %s\n",
                  loaded->load_ms, ids.size(), g->PrefillTokensPerSecond(), g->ttft_ms,
                  g->output_ids.size(), g->DecodeTokensPerSecond(), g->stop_reason.c_str(),
                  HumanBytes(rss.ok() ? rss->peak_bytes : 0).c_str(), kernels::IsaName(s.isa()),
-                 s.n_threads(), HumanBytes(s.kv_bytes()).c_str());
+                 RepackedNote(*loaded->model).c_str(), s.n_threads(),
+                 HumanBytes(s.kv_bytes()).c_str());
   }
   return exit_code;
 }
