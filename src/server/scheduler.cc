@@ -83,7 +83,9 @@ Scheduler::Scheduler(std::shared_ptr<const Model> model,
                      const SchedulerOptions& options)
     : options_(options),
       tokenizer_(std::move(tokenizer)),
-      fwd_(std::move(model), options.n_batch, options.n_threads) {}
+      fwd_(std::move(model), options.n_batch, options.n_threads) {
+  fwd_.SetPrefetchBytes(options.prefetch_bytes);
+}
 
 Result<std::unique_ptr<Scheduler>> Scheduler::Create(
     std::shared_ptr<const Model> model, std::shared_ptr<const tok::Tokenizer> tokenizer,

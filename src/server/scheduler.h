@@ -103,6 +103,7 @@ struct SchedulerOptions {
   int n_batch = 256;        // rows per step (decode rows + prefill chunk)
   int prefill_chunk = 128;  // most prompt tokens of one sequence per step
   int n_threads = 0;
+  int64_t prefetch_bytes = 0;  // Forward::SetPrefetchBytes (0: tuned while decoding)
   int queue_max = 64;
   int queue_timeout_ms = 30000;
 };

@@ -187,6 +187,7 @@ Result<std::shared_ptr<Engine>> Server::LoadEngine(const std::string& model_path
   e->path = path;
   ModelLoadOptions lo;
   lo.in_memory = options_.load_in_memory;
+  lo.repack = options_.repack;
   HEARTH_ASSIGN_OR_RETURN(e->model, Model::Load(path, lo));
   HEARTH_ASSIGN_OR_RETURN(std::unique_ptr<tok::Tokenizer> tokenizer,
                           LoadTokenizer(e->model->file()));
@@ -210,6 +211,7 @@ Result<std::shared_ptr<Engine>> Server::LoadEngine(const std::string& model_path
   so.n_batch = options_.n_batch;
   so.prefill_chunk = options_.prefill_chunk;
   so.n_threads = options_.threads;
+  so.prefetch_bytes = options_.prefetch_bytes;
   so.queue_max = options_.queue_max;
   so.queue_timeout_ms = options_.queue_timeout_ms;
   Result<std::unique_ptr<Scheduler>> sched = Scheduler::Create(e->model, e->tokenizer, so);
@@ -345,7 +347,10 @@ json::Value Server::EffectiveConfig() const {
       {"ctx", o.ctx},
       {"kv_type", KvTypeName(o.kv_type)},
       {"threads", o.threads},
-      {"load", o.load_in_memory ? "memory" : "mmap"},
+      {"load", !o.load_in_memory ? "mmap"
+               : o.repack        ? "memory"
+                                 : "memory-plain"},
+      {"prefetch_bytes", o.prefetch_bytes},
       {"batch", o.n_batch},
       {"prefill_chunk", o.prefill_chunk},
       {"api_keys",

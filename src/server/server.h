@@ -42,7 +42,9 @@ struct ServeOptions {
   int ctx = 2048;
   KvType kv_type = KvType::kF16;
   int threads = 0;
-  bool load_in_memory = false;  // --load memory
+  bool load_in_memory = false;  // --load memory or memory-plain
+  bool repack = true;           // with load_in_memory (--load memory)
+  int64_t prefetch_bytes = 0;   // --prefetch: 0 tunes it while decoding
   int n_batch = 256;
   int prefill_chunk = 128;
   std::string api_keys_file;

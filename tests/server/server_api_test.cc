@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/mapped_file.h"
+#include "kernels/matmul.h"
 #include "server/support/auth.h"
 #include "server_fixture.h"
 #include "testing/test_paths.h"
@@ -285,6 +286,22 @@ TEST(ServerLifecycleTest, FailedLoadIsNotReadyButLive) {
   r = Request(port, "POST", "/v1/completions", R"({"prompt":"x"})");
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(ErrorCode(r), "model_not_ready");
+}
+
+// --prefetch BYTES reaches the decode steps of the server's scheduler (the
+// distance is process-wide; 12 KiB is none of the tuner's candidates), and a
+// model read into memory (repacked where the CPU has a layout for it) serves.
+TEST(ServerLifecycleTest, FixedPrefetchAndInMemoryLoad) {
+  ServeOptions o = TestOptions(FastModel());
+  o.prefetch_bytes = 12288;
+  o.load_in_memory = true;
+  std::unique_ptr<Server> s = StartServer(o);
+  ASSERT_NE(s, nullptr);
+  HttpResult r = Request(s->port(), "POST", "/v1/completions",
+                         R"({"prompt":"x","max_tokens":4,"temperature":0})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(kernels::WeightPrefetchBytes(), 12288);
+  kernels::SetWeightPrefetchBytes(0);
 }
 
 TEST(ServerLifecycleTest, KvCacheThatCannotFitIsReported) {

@@ -41,11 +41,13 @@ TEST(ServerCliTest, ConfigFileKeygenAndGracefulStop) {
                                   "api_keys = \"" +
                                   dir +
                                   "/keys.json\"\n"
-                                  "max_body_bytes = 65_536\n")
+                                  "max_body_bytes = 65_536\n"
+                                  "load = \"memory-plain\"\n")
                   .ok());
   const std::string log = dir + "/serve.log";
-  ASSERT_EQ(RunCommand(HearthBinary() + " serve --config " + dir + "/hearth.toml --parallel 3 > " +
-                       log + " 2>&1 & echo $! > " + dir + "/pid")
+  ASSERT_EQ(RunCommand(HearthBinary() + " serve --config " + dir +
+                       "/hearth.toml --parallel 3 --prefetch 4096 > " + log + " 2>&1 & echo $! > " +
+                       dir + "/pid")
                 .exit_code,
             0);
   int port = 0;
@@ -65,6 +67,8 @@ TEST(ServerCliTest, ConfigFileKeygenAndGracefulStop) {
   const std::string banner = *ReadFileToString(log);
   EXPECT_NE(banner.find("\"parallel\": 3"), std::string::npos) << banner;
   EXPECT_NE(banner.find("\"max_body_bytes\": 65536"), std::string::npos) << banner;
+  EXPECT_NE(banner.find("\"load\": \"memory-plain\""), std::string::npos) << banner;
+  EXPECT_NE(banner.find("\"prefetch_bytes\": 4096"), std::string::npos) << banner;
   EXPECT_NE(banner.find("secrets not shown"), std::string::npos);
   EXPECT_EQ(banner.find(secret), std::string::npos);
   // SIGTERM: drains and exits 0.
@@ -88,6 +92,13 @@ TEST(ServerCliTest, RefusesBadSetups) {
   EXPECT_NE(r.output.find("without API keys"), std::string::npos) << r.output;
   r = RunCommand(HearthBinary() + " serve -m " + FastModel() + " --parallel 0", true);
   EXPECT_EQ(r.exit_code, 2) << r.output;
+  r = RunCommand(HearthBinary() + " serve -m " + FastModel() + " --prefetch 10", true);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--prefetch expects auto or a number of bytes"), std::string::npos)
+      << r.output;
+  r = RunCommand(HearthBinary() + " serve -m " + FastModel() + " --load disk", true);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("memory-plain"), std::string::npos) << r.output;
   r = RunCommand(HearthBinary() + " serve", true);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("-m MODEL.gguf"), std::string::npos) << r.output;

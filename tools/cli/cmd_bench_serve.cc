@@ -8,6 +8,7 @@
 #include "base/json.h"
 #include "base/strings.h"
 #include "commands.h"
+#include "engine_cli.h"
 #include "model/model.h"
 #include "model/vocab_gguf.h"
 #include "server/scheduler.h"
@@ -64,7 +65,7 @@ int RunBenchServe(int argc, char** argv) {
   p.Option("repetitions", 'r', "N", "timed repetitions", "3");
   p.Option("threads", 't', "N", "compute threads", "physical cores");
   p.Option("ctx", 0, "N", "context per stream", "512");
-  p.Option("load", 0, "MODE", "mmap or memory (see hearth run --help)", "mmap");
+  p.Option("load", 0, "MODE", "mmap, memory or memory-plain (see hearth run --help)", "mmap");
   p.Flag("json", 0, "one JSON object per line");
   auto a = p.Parse(argc, argv);
   if (!a.ok()) return ReportError("bench-serve", a.status());
@@ -82,11 +83,9 @@ int RunBenchServe(int argc, char** argv) {
   for (const Status& s :
        {streams.status(), n.status(), reps.status(), threads.status(), ctx.status()})
     if (!s.ok()) return ReportError("bench-serve", s);
-  auto load = a->GetChoice("load", "mmap", {"mmap", "memory"});
+  auto load = ParseLoadOption(*a);
   if (!load.ok()) return ReportError("bench-serve", load.status());
-  ModelLoadOptions lo;
-  lo.in_memory = *load == "memory";
-  auto model = Model::Load(a->Get("model"), lo);
+  auto model = Model::Load(a->Get("model"), *load);
   if (!model.ok()) return ReportError("bench-serve", model.status());
   auto tokenizer = LoadTokenizer((*model)->file());
   if (!tokenizer.ok()) return ReportError("bench-serve", tokenizer.status());

@@ -12,6 +12,7 @@
 #include "base/json.h"
 #include "base/strings.h"
 #include "commands.h"
+#include "engine_cli.h"
 #include "server/server.h"
 #include "server/support/auth.h"
 #include "server/support/config_toml.h"
@@ -40,10 +41,7 @@ ArgParser ServeParser() {
   p.Option("ctx", 0, "N", "context length per sequence", "2048 (at most the model's)");
   p.Option("kv-type", 0, "TYPE", "KV cache type: f16 or f32", "f16");
   p.Option("threads", 't', "N", "compute threads", "physical cores");
-  p.Option("load", 0, "MODE",
-           "mmap (map the file) or memory (read into huge-page memory; Q4_0/Q8_0 "
-           "repacked for AVX-512 VNNI kernels, same results)",
-           "mmap");
+  AddLoadOptions(p);
   p.Option("batch", 0, "N", "most tokens per forward pass", "256");
   p.Option("prefill-chunk", 0, "N", "most prompt tokens of one request per pass", "128");
   p.Option(
@@ -174,9 +172,13 @@ int RunServe(int argc, char** argv) {
   auto kv = a->GetChoice("kv-type", "f16", {"f16", "f32"});
   if (!kv.ok()) return ReportError("serve", kv.status());
   o.kv_type = *kv == "f32" ? KvType::kF32 : KvType::kF16;
-  auto load = a->GetChoice("load", "mmap", {"mmap", "memory"});
+  auto load = ParseLoadOption(*a);
   if (!load.ok()) return ReportError("serve", load.status());
-  o.load_in_memory = *load == "memory";
+  o.load_in_memory = load->in_memory;
+  o.repack = load->repack;
+  auto prefetch = ParsePrefetchOption(*a);
+  if (!prefetch.ok()) return ReportError("serve", prefetch.status());
+  o.prefetch_bytes = *prefetch;
   struct IntOpt {
     const char* name;
     int64_t def, lo, hi;

@@ -6,16 +6,7 @@
 
 namespace hearth::cli {
 
-void AddEngineOptions(ArgParser& p, ThreadsOption threads) {
-  p.Option("model", 'm', "MODEL.gguf", "the model (required)");
-  const bool list = threads == ThreadsOption::kList;
-  p.Option("threads", 't', list ? "N,..." : "N",
-           list ? "worker threads; several counts are run one after another" : "worker threads",
-           "physical cores");
-  p.Option("ctx", 'c', "N", "context length (KV cache positions)", "min(n_ctx_train, 4096)");
-  p.Option("kv-type", 0, "TYPE", "KV cache element type: f16 or f32", "f16");
-  p.Option("batch", 'b', "N", "prefill micro-batch (tokens per forward pass)", "256");
-  p.Flag("mlock", 0, "lock the model's pages in RAM");
+void AddLoadOptions(ArgParser& p) {
   p.Option("load", 0, "MODE",
            "mmap: map the file (pages shared with the page cache); memory: read the weights into "
            "huge-page memory (faster decode, never evicted; no second copy is kept) and repack "
@@ -27,6 +18,42 @@ void AddEngineOptions(ArgParser& p, ThreadsOption threads) {
            "while decoding (16 trial steps, again after every 512); BYTES fixes it "
            "(64..1048576)",
            "auto");
+}
+
+Result<ModelLoadOptions> ParseLoadOption(const Args& a) {
+  HEARTH_ASSIGN_OR_RETURN(std::string load,
+                          a.GetChoice("load", "mmap", {"mmap", "memory", "memory-plain"}));
+  ModelLoadOptions lo;
+  lo.mlock = a.Has("mlock");
+  lo.in_memory = load != "mmap";
+  lo.repack = load == "memory";
+  return lo;
+}
+
+Result<int64_t> ParsePrefetchOption(const Args& a) {
+  if (!a.Has("prefetch") || a.Get("prefetch") == "auto") return int64_t{0};
+  Result<int64_t> bytes = a.GetInt("prefetch", 0, 64, 1 << 20);
+  if (!bytes.ok()) {
+    return InvalidArgumentError(
+        "--prefetch expects auto or a number of bytes from 64 to 1048576, "
+        "got '" +
+            a.Get("prefetch") + "'",
+        "cli.usage");
+  }
+  return *bytes;
+}
+
+void AddEngineOptions(ArgParser& p, ThreadsOption threads) {
+  p.Option("model", 'm', "MODEL.gguf", "the model (required)");
+  const bool list = threads == ThreadsOption::kList;
+  p.Option("threads", 't', list ? "N,..." : "N",
+           list ? "worker threads; several counts are run one after another" : "worker threads",
+           "physical cores");
+  p.Option("ctx", 'c', "N", "context length (KV cache positions)", "min(n_ctx_train, 4096)");
+  p.Option("kv-type", 0, "TYPE", "KV cache element type: f16 or f32", "f16");
+  p.Option("batch", 'b', "N", "prefill micro-batch (tokens per forward pass)", "256");
+  p.Flag("mlock", 0, "lock the model's pages in RAM");
+  AddLoadOptions(p);
 }
 
 Result<EngineSetup> ParseEngineOptions(const Args& a, bool require_model,
@@ -47,21 +74,8 @@ Result<EngineSetup> ParseEngineOptions(const Args& a, bool require_model,
   s.session.n_ctx = static_cast<int>(ctx);
   s.session.n_batch = static_cast<int>(batch);
   s.session.kv_type = *ParseKvType(kv);
-  s.load.mlock = a.Has("mlock");
-  HEARTH_ASSIGN_OR_RETURN(std::string load,
-                          a.GetChoice("load", "mmap", {"mmap", "memory", "memory-plain"}));
-  s.load.in_memory = load != "mmap";
-  s.load.repack = load == "memory";
-  if (a.Has("prefetch") && a.Get("prefetch") != "auto") {
-    Result<int64_t> bytes = a.GetInt("prefetch", 0, 64, 1 << 20);
-    if (!bytes.ok()) {
-      return InvalidArgumentError(
-          "--prefetch expects auto or a number of bytes from 64 to 1048576, got '" +
-              a.Get("prefetch") + "'",
-          "cli.usage");
-    }
-    s.session.prefetch_bytes = *bytes;
-  }
+  HEARTH_ASSIGN_OR_RETURN(s.load, ParseLoadOption(a));
+  HEARTH_ASSIGN_OR_RETURN(s.session.prefetch_bytes, ParsePrefetchOption(a));
   return s;
 }
 

@@ -16,7 +16,17 @@ namespace hearth::cli {
 // list of counts to sweep (bench, which parses the list itself).
 enum class ThreadsOption { kOne, kList };
 
-// Adds -m/--model, -t/--threads, -c/--ctx, --kv-type, --batch, --mlock, --load.
+// --load mmap|memory|memory-plain and --prefetch auto|BYTES (engine commands
+// and serve).
+void AddLoadOptions(ArgParser& p);
+// --load (and --mlock) as load options: memory reads into memory and repacks,
+// memory-plain only reads.
+Result<ModelLoadOptions> ParseLoadOption(const Args& a);
+// --prefetch: 0 for auto (tuned while decoding), else the bytes.
+Result<int64_t> ParsePrefetchOption(const Args& a);
+
+// Adds -m/--model, -t/--threads, -c/--ctx, --kv-type, --batch, --mlock,
+// AddLoadOptions.
 void AddEngineOptions(ArgParser& p, ThreadsOption threads = ThreadsOption::kOne);
 
 struct EngineSetup {
