@@ -236,7 +236,8 @@ void Server::HandleStats(HttpResponder& out) {
                                         {"tokens_generated", st.tokens_generated},
                                         {"cancelled", st.cancelled},
                                         {"kv_bytes_in_use", st.kv_bytes_in_use},
-                                        {"kv_bytes", st.kv_bytes_total}});
+                                        {"kv_bytes", st.kv_bytes_total},
+                                        {"prefetch_bytes", st.prefetch_bytes}});
     snap.Set("model", e->id);
   }
   out.Send(200, "application/json", json::Serialize(snap));

@@ -156,6 +156,7 @@ SchedulerStats Scheduler::Stats() const {
   s.steps = steps_.load();
   s.tokens_generated = tokens_.load();
   s.cancelled = cancelled_.load();
+  s.prefetch_bytes = prefetch_bytes_.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -329,6 +330,7 @@ bool Scheduler::Step() {
   if (rows.empty()) return false;
   Status st = fwd_.Run(rows, logits_.data());
   steps_.fetch_add(1);
+  prefetch_bytes_.store(fwd_.prefetch_bytes(), std::memory_order_relaxed);
   for (size_t i = 0; i < order.size(); ++i) {
     Slot* s = order[i];
     if (fed[i] == 0) continue;

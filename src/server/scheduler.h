@@ -116,7 +116,8 @@ struct SchedulerStats {
   uint64_t kv_bytes_total = 0;
   uint64_t steps = 0;
   uint64_t tokens_generated = 0;
-  uint64_t cancelled = 0;  // cancelled or timed out while queued or running
+  uint64_t cancelled = 0;      // cancelled or timed out while queued or running
+  int64_t prefetch_bytes = 0;  // weight prefetch distance of the decode steps (0: none ran yet)
 };
 
 class Scheduler {
@@ -164,6 +165,7 @@ class Scheduler {
   std::deque<Pending> queue_;
   bool stop_ = false;
   std::atomic<uint64_t> steps_{0}, tokens_{0}, cancelled_{0};
+  std::atomic<int64_t> prefetch_bytes_{0};  // the decode steps' distance after the last step
   std::atomic<int> active_{0};
   std::atomic<uint64_t> kv_in_use_{0};
   std::thread thread_;

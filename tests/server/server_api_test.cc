@@ -7,7 +7,6 @@
 #include <thread>
 
 #include "base/mapped_file.h"
-#include "kernels/matmul.h"
 #include "server/support/auth.h"
 #include "server_fixture.h"
 #include "testing/test_paths.h"
@@ -288,8 +287,8 @@ TEST(ServerLifecycleTest, FailedLoadIsNotReadyButLive) {
   EXPECT_EQ(ErrorCode(r), "model_not_ready");
 }
 
-// --prefetch BYTES reaches the decode steps of the server's scheduler (the
-// distance is process-wide; 12 KiB is none of the tuner's candidates), and a
+// --prefetch BYTES reaches the decode steps of the server's scheduler (12 KiB
+// is none of the tuner's candidates; /v1/stats reports the distance), and a
 // model read into memory (repacked where the CPU has a layout for it) serves.
 TEST(ServerLifecycleTest, FixedPrefetchAndInMemoryLoad) {
   ServeOptions o = TestOptions(FastModel());
@@ -300,8 +299,9 @@ TEST(ServerLifecycleTest, FixedPrefetchAndInMemoryLoad) {
   HttpResult r = Request(s->port(), "POST", "/v1/completions",
                          R"({"prompt":"x","max_tokens":4,"temperature":0})");
   EXPECT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(kernels::WeightPrefetchBytes(), 12288);
-  kernels::SetWeightPrefetchBytes(0);
+  r = Request(s->port(), "GET", "/v1/stats");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(ParseJson(r.body).Find("scheduler")->Find("prefetch_bytes")->as_int(), 12288) << r.body;
 }
 
 TEST(ServerLifecycleTest, KvCacheThatCannotFitIsReported) {
