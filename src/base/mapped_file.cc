@@ -147,7 +147,9 @@ Status MappedFile::Rewrite(const std::function<void(std::span<uint8_t>)>& fn) {
   if (mprotect(p, map_size_, PROT_READ | PROT_WRITE) != 0)
     return ErrnoError(StrFormat("cannot make the memory of '%s' writable", path_.c_str()), errno);
   fn({p, size_});
-  mprotect(p, map_size_, PROT_READ);
+  // If this fails the bytes stay writable: still the right bytes, so it is
+  // not an error worth failing a load for.
+  (void)mprotect(p, map_size_, PROT_READ);
   return Status::Ok();
 }
 

@@ -2,7 +2,9 @@
 // dispatch (scalar reference, AVX2+FMA+F16C, AVX-512 BW/VNNI, AMX; AArch64 NEON
 // and NEON+dotprod).
 //
-// Weights stay in their GGUF block format (mmap'd). Activations are first
+// Weights are read in their GGUF block format (mmap'd), or in a layout that a
+// caller owning them repacked them into for this ISA (MatmulArgs::layout,
+// repack.h). Activations are first
 // converted once per token row into the format the weight type's dot product
 // consumes (QuantizeActivations): 8-bit blocks for the quantized types, F32
 // (as is) for F32/F16/BF16 weights.

@@ -4,7 +4,7 @@
 // batching, the thread split and the choice between the two never change a
 // bit. The VNNI order of Y[t][r] is: per group g of 16 blocks, lane l of a
 // float accumulator takes acc_l = fma(d_w * d_a, S_b, acc_l) for block
-// b = 16 g + BlockOfLane(l), where S_b is the exact integer dot product of
+// b = 16 g + LaneBlock(l), where S_b is the exact integer dot product of
 // block b; then hsum(acc) in _mm512_reduce_add_ps's tree, plus a tail (blocks
 // past the last full group) summed in block order.
 //
@@ -28,6 +28,7 @@
 #include "kernels/act_layout.h"
 #include "kernels/amx_util.h"
 #include "kernels/kernel_table.h"
+#include "kernels/repack.h"
 
 namespace hearth::kernels {
 namespace {
@@ -49,10 +50,6 @@ struct CodesQ8_0 {
     std::memcpy(out, p + offsetof(Block, qs), 32);
   }
 };
-
-constexpr int BlockOfLane(int l) {
-  return 4 * (l % 4) + l / 4;
-}
 
 // Lane vectors V[l] (16 rows each) -> their sums in _mm512_reduce_add_ps's
 // tree: ((V[8+i] + V[i]) pairs, then +4 apart, then +2 apart, then +1).
@@ -160,7 +157,7 @@ struct KernelAmx {
     const int t0 = 16 * tt;
     for (int n = 0; n < 16; ++n) {
       __m512 v[16];
-      for (int l = 0; l < 16; ++l) v[l] = _mm512_load_ps(lanes[BlockOfLane(l)][n]);
+      for (int l = 0; l < 16; ++l) v[l] = _mm512_load_ps(lanes[LaneBlock(l)][n]);
       alignas(64) float out[16];
       _mm512_store_ps(out, TreeSum(v));
       for (int t = 0; t < 16; ++t) {

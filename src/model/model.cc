@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <system_error>
 #include <thread>
 
 #include "base/strings.h"
@@ -24,7 +23,9 @@ Result<std::shared_ptr<const Model>> Model::Load(const std::string& path,
   m->file_ = std::move(f);
   Status st = m->Bind();
   if (!st.ok()) return st.WithContext("loading '" + path + "'");
-  if (opts.in_memory && opts.repack) HEARTH_RETURN_IF_ERROR(m->Repack());
+  // The repack is only for speed: if the memory cannot be made writable, the
+  // weights stay as they are (repacked_matrices() says 0).
+  if (opts.in_memory && opts.repack) (void)m->Repack();
   if (opts.mlock) HEARTH_RETURN_IF_ERROR(m->file_.Lock());
   return std::shared_ptr<const Model>(std::move(m));
 }
@@ -145,10 +146,12 @@ Status Model::Repack() {
       }
     };
     std::vector<std::thread> threads;
-    const unsigned helpers = std::max(1u, std::thread::hardware_concurrency()) - 1;
+    const size_t helpers =
+        std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()) - 1, ms.size());
+    threads.reserve(helpers);
     try {
       while (threads.size() < helpers) threads.emplace_back(work);
-    } catch (const std::system_error&) {
+    } catch (...) {
       // No more threads to be had: the ones started and this one do it all.
     }
     work();

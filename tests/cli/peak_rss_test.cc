@@ -1,7 +1,7 @@
 // Issue acceptance: peak RSS while decoding at ctx 2048 stays within
-// weights + KV cache + 64 MiB, with the weights mapped, read into memory and
+// weights + KV cache + 64 MiB, with the weights mapped, read into memory, and
 // read into memory and repacked in place for the CPU (no second copy of the
-// weights is ever kept).
+// weights is ever kept in any of the three).
 #include <gtest/gtest.h>
 
 #include "base/json.h"
