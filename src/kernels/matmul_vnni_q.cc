@@ -148,8 +148,9 @@ void Tail(const uint8_t* w_row, const uint8_t* const* x, int64_t n_in, int64_t b
   }
 }
 
-template <class Dec>
+template <class D>
 struct KernelVnni {
+  using Dec = D;
   using Block = typename Dec::Block;
   static constexpr int64_t kBytes = sizeof(Block);
   static constexpr int64_t kGroupBytes = 16 * kBytes;
@@ -208,51 +209,20 @@ struct KernelVnni {
     return _mm512_cvtph_ps(_mm512_castsi512_si256(r));
   }
 
-  // R weight rows (one per row stream: far apart in memory) in lock step, each
-  // against T tokens; out[r * T + t]. Every (row, token) result is computed by
-  // the same instruction sequence whatever T and R are. Decode reads two rows
-  // in lock step: both streams then advance together, which streamed 10-15%
-  // faster than alternating whole rows (docs/engine.md).
-  template <int T, int R>
-  static void Rows(const uint8_t* const* w_rows, const uint8_t* const* prep,
-                   const uint8_t* const* x, int64_t n_in, const ScaleIdx& si, float* out) {
-    const int64_t nb = n_in / kQK;
-    const int64_t ng = nb / 16;
-    const int64_t ahead = PrefetchAhead();
-    __m512 acc[R][T];
-    for (int r = 0; r < R; ++r) {
-      for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  // The group at p: codes in c (lo[m] = c[m], hi[m] = c[4 + m], see Dec::Group)
+  // and its 16 scales.
+  static void Load(const uint8_t* p, const ScaleIdx& si, __m512i c[8], __m512* dw) {
+    Dec::Group(p, c, c + 4);
+    *dw = Scales(p, si);
+  }
+  // The 16 exact block sums (lane order) of codes c against prepared group a.
+  static __m512i Sums(const __m512i c[8], const uint8_t* a) {
+    __m512i v[4];
+    for (int m = 0; m < 4; ++m) {
+      v[m] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c[m], _mm512_loadu_si512(a + 128 * m));
+      v[m] = _mm512_dpbusd_epi32(v[m], c[4 + m], _mm512_loadu_si512(a + 128 * m + 64));
     }
-    for (int64_t g = 0; g < ng; ++g) {
-#pragma GCC unroll 2
-      for (int r = 0; r < R; ++r) {
-        const uint8_t* p = w_rows[r] + g * kGroupBytes;
-        for (int64_t o = 0; o < kGroupBytes; o += 64) {
-          _mm_prefetch(reinterpret_cast<const char*>(p) + ahead + o, _MM_HINT_T0);
-        }
-        __m512i lo[4], hi[4];
-        Dec::Group(p, lo, hi);
-        const __m512 dw = Scales(p, si);
-#pragma GCC unroll 4
-        for (int t = 0; t < T; ++t) {
-          const uint8_t* a = prep[t] + g * kPrepBytes;
-          __m512i v[4];
-          for (int m = 0; m < 4; ++m) {
-            v[m] =
-                _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo[m], _mm512_loadu_si512(a + 128 * m));
-            v[m] = _mm512_dpbusd_epi32(v[m], hi[m], _mm512_loadu_si512(a + 128 * m + 64));
-          }
-          const __m512i tot = _mm512_sub_epi32(ReduceGroup(v), _mm512_loadu_si512(a + 576));
-          const __m512 da = _mm512_loadu_ps(reinterpret_cast<const float*>(a + 512));
-          acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(tot), acc[r][t]);
-        }
-      }
-    }
-    for (int r = 0; r < R; ++r) {
-      float tail[T];
-      Tail<Dec, T>(w_rows[r], x, n_in, ng * 16, tail);
-      for (int t = 0; t < T; ++t) out[r * T + t] = _mm512_reduce_add_ps(acc[r][t]) + tail[t];
-    }
+    return ReduceGroup(v);
   }
 };
 
@@ -279,8 +249,9 @@ struct LanesQ8_0 : DecQ8_0 {
 // Same results as KernelVnni<Dec> (bit for bit) from kLanes16 weights: the
 // dot products give the block sums in lane order directly (no reduction tree,
 // no permutes; the scales are one load).
-template <class Dec>
+template <class D>
 struct KernelLanes {
+  using Dec = D;
   static constexpr int64_t kGroupBytes = 16 * sizeof(typename Dec::Block);
   static constexpr int64_t kCodeBytes = kGroupBytes - 32;
   // Prepared group of one token: 8 vectors, lane l of vector j = values
@@ -304,48 +275,61 @@ struct KernelLanes {
     }
   }
 
-  template <int T, int R>
-  static void Rows(const uint8_t* const* w_rows, const uint8_t* const* prep,
-                   const uint8_t* const* x, int64_t n_in, const ScaleIdx&, float* out) {
-    const int64_t ng = n_in / kQK / 16;
-    const int64_t ahead = PrefetchAhead();
-    __m512 acc[R][T];
-    for (int r = 0; r < R; ++r) {
-      for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  static void Load(const uint8_t* p, const ScaleIdx&, __m512i c[8], __m512* dw) {
+    Dec::Codes(p, c);
+    *dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kCodeBytes)));
+  }
+  static __m512i Sums(const __m512i c[8], const uint8_t* a) {
+    __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+    for (int j = 0; j < 4; ++j) {
+      s0 = _mm512_dpbusd_epi32(s0, c[j], _mm512_loadu_si512(a + 64 * j));
+      s1 = _mm512_dpbusd_epi32(s1, c[4 + j], _mm512_loadu_si512(a + 256 + 64 * j));
     }
-    for (int64_t g = 0; g < ng; ++g) {
-#pragma GCC unroll 2
-      for (int r = 0; r < R; ++r) {
-        const uint8_t* p = w_rows[r] + g * kGroupBytes;
-        for (int64_t o = 0; o < kGroupBytes; o += 64) {
-          _mm_prefetch(reinterpret_cast<const char*>(p) + ahead + o, _MM_HINT_T0);
-        }
-        __m512i c[8];
-        Dec::Codes(p, c);
-        const __m512 dw =
-            _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kCodeBytes)));
-#pragma GCC unroll 4
-        for (int t = 0; t < T; ++t) {
-          const uint8_t* a = prep[t] + g * kPrepBytes;
-          __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
-          for (int j = 0; j < 4; ++j) {
-            s0 = _mm512_dpbusd_epi32(s0, c[j], _mm512_loadu_si512(a + 64 * j));
-            s1 = _mm512_dpbusd_epi32(s1, c[4 + j], _mm512_loadu_si512(a + 256 + 64 * j));
-          }
-          const __m512i tot =
-              _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_loadu_si512(a + 576));
-          const __m512 da = _mm512_loadu_ps(reinterpret_cast<const float*>(a + 512));
-          acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(tot), acc[r][t]);
-        }
-      }
-    }
-    for (int r = 0; r < R; ++r) {
-      float tail[T];
-      Tail<Dec, T>(w_rows[r], x, n_in, ng * 16, tail);
-      for (int t = 0; t < T; ++t) out[r * T + t] = _mm512_reduce_add_ps(acc[r][t]) + tail[t];
-    }
+    return _mm512_add_epi32(s0, s1);
   }
 };
+
+// R weight rows (one per row stream: far apart in memory) in lock step, each
+// against T tokens, with kernel K (KernelVnni or KernelLanes: how a group's
+// codes and scales are loaded and its block sums formed); out[r * T + t].
+// Every (row, token) result is computed by the same instruction sequence
+// whatever T and R are. Decode reads two rows in lock step: both streams then
+// advance together, which streamed 10-15% faster than alternating whole rows
+// (docs/engine.md).
+template <class K, int T, int R>
+void GroupRows(const uint8_t* const* w_rows, const uint8_t* const* prep, const uint8_t* const* x,
+               int64_t n_in, const typename K::ScaleIdx& si, float* out) {
+  const int64_t ng = n_in / kQK / 16;
+  const int64_t ahead = PrefetchAhead();
+  __m512 acc[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  }
+  for (int64_t g = 0; g < ng; ++g) {
+#pragma GCC unroll 2
+    for (int r = 0; r < R; ++r) {
+      const uint8_t* p = w_rows[r] + g * K::kGroupBytes;
+      for (int64_t o = 0; o < K::kGroupBytes; o += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(p) + ahead + o, _MM_HINT_T0);
+      }
+      __m512i c[8];
+      __m512 dw;
+      K::Load(p, si, c, &dw);
+#pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) {
+        const uint8_t* a = prep[t] + g * K::kPrepBytes;
+        const __m512i tot = _mm512_sub_epi32(K::Sums(c, a), _mm512_loadu_si512(a + 576));
+        const __m512 da = _mm512_loadu_ps(reinterpret_cast<const float*>(a + 512));
+        acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(tot), acc[r][t]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    float tail[T];
+    Tail<typename K::Dec, T>(w_rows[r], x, n_in, ng * 16, tail);
+    for (int t = 0; t < T; ++t) out[r * T + t] = _mm512_reduce_add_ps(acc[r][t]) + tail[t];
+  }
+}
 
 // Prepares every token's groups once per call (O(n_tok * n_in), identical in
 // every thread), then runs rows x groups of up to 4 tokens; one token (decode)
@@ -367,13 +351,13 @@ void Run(const MatmulArgs& a) {
         a.row_begin, a.row_end,
         [&](int64_t r0, int64_t r1) {
           const uint8_t* w[2] = {a.w + r0 * a.row_bytes, a.w + r1 * a.row_bytes};
-          K::template Rows<1, 2>(w, prep, x, a.n_in, si, out);
+          GroupRows<K, 1, 2>(w, prep, x, a.n_in, si, out);
           a.y[r0] = out[0];
           a.y[r1] = out[1];
         },
         [&](int64_t r) {
           const uint8_t* w = a.w + r * a.row_bytes;
-          K::template Rows<1, 1>(&w, prep, x, a.n_in, si, out);
+          GroupRows<K, 1, 1>(&w, prep, x, a.n_in, si, out);
           a.y[r] = out[0];
         });
     return;
@@ -391,8 +375,7 @@ void Run(const MatmulArgs& a) {
         prep[i] = buf.data() + (t + i) * per_tok;
         x[i] = a.x + (t + i) * a.x_stride;
       }
-      WithTokensRows(n, nr,
-                     [&]<int T, int R>() { K::template Rows<T, R>(w, prep, x, a.n_in, si, y); });
+      WithTokensRows(n, nr, [&]<int T, int R>() { GroupRows<K, T, R>(w, prep, x, a.n_in, si, y); });
     });
   }
 }
