@@ -58,6 +58,23 @@ std::vector<std::vector<float>> Alone(std::shared_ptr<const Model> m,
   return out;
 }
 
+// Logits of every position of `tokens`, evaluated as one Forward batch (two
+// threads), [tokens.size()][n_vocab]; empty if the run fails.
+std::vector<float> BatchLogits(std::shared_ptr<const Model> m, const std::vector<int32_t>& tokens,
+                               KvType kv_type) {
+  Forward batch(m, 16, 2);
+  auto kv = KvCache::Create(m->hparams(), 64, kv_type);
+  EXPECT_TRUE(kv.ok());
+  if (!kv.ok()) return {};
+  std::vector<BatchRow> rows;
+  for (size_t i = 0; i < tokens.size(); ++i)
+    rows.push_back({&*kv, static_cast<int>(i), tokens[i], true});
+  std::vector<float> all(rows.size() * m->hparams().n_vocab);
+  const Status st = batch.Run(rows, all.data());
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return st.ok() ? all : std::vector<float>();
+}
+
 class ForwardBatchTest : public ::testing::TestWithParam<GgmlType> {};
 
 TEST_P(ForwardBatchTest, InterleavedSequencesMatchSoloRuns) {
@@ -122,14 +139,8 @@ TEST(ForwardDecodeStepTest, MatchesTheBatchPathOnQwen2) {
   const size_t V = m->hparams().n_vocab;
   const std::vector<int32_t> tokens = {1, 72, 101, 108, 108, 111, 33, 10, 84};
   for (KvType kv_type : {KvType::kF16, KvType::kF32}) {
-    Forward batch(m, 16, 2);
-    auto kv = KvCache::Create(m->hparams(), 64, kv_type);
-    ASSERT_TRUE(kv.ok());
-    std::vector<BatchRow> rows;
-    for (size_t i = 0; i < tokens.size(); ++i)
-      rows.push_back({&*kv, static_cast<int>(i), tokens[i], true});
-    std::vector<float> all(rows.size() * V);
-    ASSERT_TRUE(batch.Run(rows, all.data()).ok());
+    const std::vector<float> all = BatchLogits(m, tokens, kv_type);
+    ASSERT_EQ(all.size(), tokens.size() * V);
     for (int threads : {1, 2, 3}) {
       const auto one = Alone(m, tokens, threads, kv_type);
       for (size_t i = 0; i < tokens.size(); ++i)
@@ -187,14 +198,8 @@ TEST(ForwardRepack, RepackedWeightsGiveTheMappedFilesBits) {
     for (size_t i = 0; i < a.size(); ++i)
       ASSERT_EQ(std::memcmp(a[i].data(), b[i].data(), a[i].size() * sizeof(float)), 0) << i;
     const size_t V = m.hparams().n_vocab;
-    Forward batch(*loaded, 16, 2);
-    auto kv = KvCache::Create(m.hparams(), 64, KvType::kF16);
-    ASSERT_TRUE(kv.ok());
-    std::vector<BatchRow> rows;
-    for (size_t i = 0; i < tokens.size(); ++i)
-      rows.push_back({&*kv, static_cast<int>(i), tokens[i], true});
-    std::vector<float> all(rows.size() * V);
-    ASSERT_TRUE(batch.Run(rows, all.data()).ok());
+    const std::vector<float> all = BatchLogits(*loaded, tokens, KvType::kF16);
+    ASSERT_EQ(all.size(), tokens.size() * V);
     for (size_t i = 0; i < tokens.size(); ++i)
       ASSERT_EQ(std::memcmp(a[i].data(), all.data() + i * V, V * sizeof(float)), 0) << i;
     lo.repack = false;
