@@ -55,7 +55,7 @@ const std::string& TinyModel() {
     o.type = GgmlType::kQ8_0;
     o.threads = 1;
     Status s = WriteSynthModel(o, p);
-    HEARTH_CHECK(s.ok(), s.ToString().c_str());
+    HEARTH_CHECK(s.ok(), "%s", s.ToString().c_str());
     return p;
   }();
   return path;

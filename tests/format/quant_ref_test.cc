@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "base/cpu_features.h"
 #include "format/fp16.h"
 #include "format/quant_blocks.h"
 #include "format/quant_ref.h"
@@ -27,7 +28,7 @@ __attribute__((target("f16c"))) float HwFromHalf(uint16_t h) {
   return _cvtsh_ss(h);
 }
 bool HaveF16c() {
-  return __builtin_cpu_supports("f16c");
+  return GetCpuFeatures().f16c;
 }
 #elif defined(__aarch64__)
 // AArch64: fcvt between single and half precision is part of the base ISA

@@ -15,8 +15,8 @@ constexpr const char* kEnglish[] = {
 };
 constexpr const char* kCode[] = {
     "for (int i = 0; i < n; ++i) { sum += x[i] * w[i]; }",
-    "def softmax(xs):\n    m = max(xs)\n    e = [math.exp(x - m) for x in xs]\n    return [v / "
-    "sum(e) for v in e]",
+    ("def softmax(xs):\n    m = max(xs)\n    e = [math.exp(x - m) for x in xs]\n    return [v / "
+     "sum(e) for v in e]"),
     "if (!status.ok()) return status.WithContext(\"loading model\");",
     "const result = await fetch(`/v1/chat/completions`, { method: 'POST', body });",
     "SELECT id, name FROM users WHERE created_at > '2024-01-01' ORDER BY id DESC;",
