@@ -19,6 +19,7 @@
 #include "kernels/avx512_util.h"
 #include "kernels/k_accumulate.h"
 #include "kernels/k_scales.h"
+#include "kernels/k_scales_avx512.h"
 #include "kernels/kernel_table.h"
 
 namespace hearth::kernels {
@@ -41,42 +42,11 @@ inline __m256i LoadBsums(const Act256View& xv, int64_t b) {
 
 constexpr size_t kQ4KBytes = sizeof(BlockQ4_K);
 // ScalesMinsK4 of four consecutive super-blocks at once (q: the first one's
-// scale field), with vector ops on the 12 bytes of each: 128-bit lane j holds
-// super-block j's eight scales (bytes 0..7) and eight mins (bytes 8..15). The
-// same bit operations as ScalesMinsK4, on 16 bytes at a time (bytes 12..15 of
-// each lane, the block's first codes, are read and dropped).
+// scale field): 128-bit lane j holds super-block j's eight scales (bytes 0..7)
+// and eight mins (bytes 8..15). Bytes 12..15 of each lane's load, the block's
+// first codes, are read and dropped.
 inline __m512i ScalesMinsK4x4(const uint8_t* q) {
-  __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
-  v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + kQ4KBytes)), 1);
-  v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 2 * kQ4KBytes)),
-                         2);
-  v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 3 * kQ4KBytes)),
-                         3);
-  const __m512i t1 = _mm512_shuffle_epi8(
-      v, _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11)));
-  const __m512i t2 =
-      _mm512_shuffle_epi8(v, _mm512_broadcast_i32x4(_mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1,
-                                                                  -1, -1, -1, 4, 5, 6, 7)));
-  const __m512i lo =
-      _mm512_and_si512(t1, _mm512_broadcast_i32x4(_mm_setr_epi32(0x3f3f3f3f, 0, 0x3f3f3f3f, 0)));
-  const __m512i hi4 =
-      _mm512_and_si512(_mm512_srlv_epi32(t1, _mm512_broadcast_i32x4(_mm_setr_epi32(0, 0, 0, 4))),
-                       _mm512_broadcast_i32x4(_mm_setr_epi32(0, 0x0f0f0f0f, 0, 0x0f0f0f0f)));
-  const __m512i top2 =
-      _mm512_and_si512(_mm512_srli_epi32(t2, 2),
-                       _mm512_broadcast_i32x4(_mm_setr_epi32(0, 0x30303030, 0, 0x30303030)));
-  return _mm512_or_si512(lo, _mm512_or_si512(hi4, top2));
-}
-
-// M_b of four super-blocks at once: mins16 = their 32 mins as int16 (8 per
-// super-block), bs32 = the activation sums of the same 32 sub-blocks (int16).
-// Lane j of the result is M of super-block j (exact int32).
-inline __m128i MinSums4(__m512i mins16, const int16_t* bs32) {
-  __m512i m = _mm512_madd_epi16(mins16, _mm512_loadu_si512(bs32));  // 4 lanes per super-block
-  m = _mm512_add_epi32(m, _mm512_shuffle_epi32(m, _MM_PERM_CDAB));
-  m = _mm512_add_epi32(m, _mm512_shuffle_epi32(m, _MM_PERM_BADC));
-  return _mm512_castsi512_si128(_mm512_permutexvar_epi32(
-      _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), m));
+  return ScalesMinsK4Lanes<0>(Load4x16(q, q + kQ4KBytes, q + 2 * kQ4KBytes, q + 3 * kQ4KBytes));
 }
 
 // Q4_K, per super-block (144 bytes) and token: the codes come from one plain
@@ -176,8 +146,7 @@ struct KernelQ4K {
         _mm512_store_si512(scm_buf[r], sm);
         scm[r] = scm_buf[r];
         __asm__("" : "+r"(scm[r]));
-        mins16[r] = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(
-            _mm512_permutexvar_epi64(_mm512_setr_epi64(1, 3, 5, 7, 0, 0, 0, 0), sm)));
+        mins16[r] = Mins16(sm);
       }
       // The R rows' super-blocks alternate one by one (144 bytes of each
       // stream in turn): the decode's matrices streamed at 89-93% of the read

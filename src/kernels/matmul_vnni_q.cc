@@ -400,7 +400,7 @@ MatmulFn Avx512VnniLanesKernel(GgmlType wtype) {
     case GgmlType::kQ8_0:
       return &Run<KernelLanes<LanesQ8_0>>;
     default:
-      return nullptr;
+      return Avx512VnniKLanesKernel(wtype);
   }
 }
 

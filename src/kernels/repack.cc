@@ -1,6 +1,7 @@
 #include "kernels/repack.h"
 
 #include <cstring>
+#include <utility>
 
 #include "base/check.h"
 #include "format/quant_blocks.h"
@@ -47,10 +48,72 @@ void GroupFromLanes(const Lanes16Format& f, const uint8_t* lanes, uint8_t* gguf)
   }
 }
 
+// Q4_K: code k of sub-block s of a GGUF super-block.
+constexpr size_t kQ4KGroupBytes = 2 * sizeof(BlockQ4_K);
+inline int Q4KCode(const uint8_t* sb, int s, int k) {
+  return (sb[offsetof(BlockQ4_K, qs) + 32 * (s / 2) + k] >> (4 * (s % 2))) & 0x0F;
+}
+
+void Q4KGroupToLanes(const uint8_t* gguf, uint8_t* lanes) {
+  static_assert(offsetof(BlockQ4_K, qs) == 16 && sizeof(BlockQ4_K) == 144);
+  for (int l = 0; l < 16; ++l) {
+    const uint8_t* sb = gguf + (l / 8) * sizeof(BlockQ4_K);
+    for (int j = 0; j < 4; ++j) {
+      for (int i = 0; i < 4; ++i) {
+        const int lo = Q4KCode(sb, l % 8, 4 * j + i), hi = Q4KCode(sb, l % 8, 16 + 4 * j + i);
+        lanes[64 * j + 4 * l + i] = static_cast<uint8_t>(lo | (hi << 4));
+      }
+    }
+  }
+  std::memcpy(lanes + 256, gguf, 16);
+  std::memcpy(lanes + 272, gguf + sizeof(BlockQ4_K), 16);
+}
+
+void Q4KGroupFromLanes(const uint8_t* lanes, uint8_t* gguf) {
+  for (int l = 0; l < 16; ++l) {
+    uint8_t* qs = gguf + (l / 8) * sizeof(BlockQ4_K) + offsetof(BlockQ4_K, qs);
+    const int s = l % 8, shift = 4 * (s % 2);
+    for (int j = 0; j < 4; ++j) {
+      for (int i = 0; i < 4; ++i) {
+        const uint8_t byte = lanes[64 * j + 4 * l + i];
+        for (const auto& [k, code] :
+             {std::pair{4 * j + i, byte & 0x0F}, {16 + 4 * j + i, byte >> 4}}) {
+          uint8_t& q = qs[32 * (s / 2) + k];
+          q = static_cast<uint8_t>((q & ~(0x0F << shift)) | (code << shift));
+        }
+      }
+    }
+  }
+  std::memcpy(gguf, lanes + 256, 16);
+  std::memcpy(gguf + sizeof(BlockQ4_K), lanes + 272, 16);
+}
+
+template <bool kToLanes>
+void ConvertQ4K(uint8_t* w, int64_t n_rows, size_t row_bytes, int64_t n_in) {
+  const int64_t groups = n_in / kQKK / 2;
+  uint8_t tmp[kQ4KGroupBytes];
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t g = 0; g < groups; ++g) {
+      uint8_t* p = w + static_cast<size_t>(r) * row_bytes + static_cast<size_t>(g) * kQ4KGroupBytes;
+      if constexpr (kToLanes) {
+        Q4KGroupToLanes(p, tmp);
+      } else {
+        std::memset(tmp, 0, sizeof(tmp));
+        Q4KGroupFromLanes(p, tmp);
+      }
+      std::memcpy(p, tmp, kQ4KGroupBytes);
+    }
+  }
+}
+
 template <bool kToLanes>
 void Convert(GgmlType wtype, WeightLayout layout, uint8_t* w, int64_t n_rows, size_t row_bytes,
              int64_t n_in) {
   if (layout == WeightLayout::kGguf) return;
+  if (wtype == GgmlType::kQ4_K) {
+    ConvertQ4K<kToLanes>(w, n_rows, row_bytes, n_in);
+    return;
+  }
   const Lanes16Format f = Lanes16For(wtype);
   const size_t group_bytes = 16 * f.block_bytes;
   const int64_t groups = n_in / kQK / 16;
@@ -71,7 +134,8 @@ void Convert(GgmlType wtype, WeightLayout layout, uint8_t* w, int64_t n_rows, si
 }  // namespace
 
 bool LayoutDefined(GgmlType wtype, WeightLayout layout) {
-  return layout == WeightLayout::kGguf || wtype == GgmlType::kQ4_0 || wtype == GgmlType::kQ8_0;
+  return layout == WeightLayout::kGguf || wtype == GgmlType::kQ4_0 || wtype == GgmlType::kQ8_0 ||
+         wtype == GgmlType::kQ4_K;
 }
 
 void RepackRows(GgmlType wtype, WeightLayout layout, uint8_t* w, int64_t n_rows, size_t row_bytes,

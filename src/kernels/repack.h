@@ -12,6 +12,16 @@
 // AVX-512 VNNI dot product of a vector gives 16 block partials at once, in the
 // lane order the GGUF-layout VNNI kernel's reduction ends in: same sums, same
 // float steps, same bits (matmul_vnni_q.cc).
+//
+// kLanes16 (Q4_K), one group = 2 super-blocks = 16 sub-blocks of 32 values
+// (288 bytes; a last odd super-block stays as it is):
+//   codes: vectors j = 0 .. 3 of 64 bytes; byte 64j + 4l + i holds, of
+//     sub-block l (super-block l / 8, its sub-block l % 8), code 4j + i in
+//     its low nibble and code 16 + 4j + i in its high nibble.
+//   then each super-block's first 16 bytes (F16 d, F16 dmin, the 12 bytes
+//     of 6-bit scales and mins) as they are, the first super-block's first.
+// Each lane holds one sub-block, so a dot product gives the 16 sub-block
+// sums of a group at once, in integers (matmul_vnni_k_lanes.cc).
 #pragma once
 
 #include <cstddef>

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -25,9 +26,9 @@ size_t BlockBytes(GgmlType t) {
   return t == GgmlType::kQ4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
 }
 
-TEST(Repack, LayoutIsDefinedForQ4_0AndQ8_0Only) {
+TEST(Repack, LayoutIsDefinedForQ4_0Q8_0AndQ4_KOnly) {
   for (GgmlType t : testing::AllWeightTypes()) {
-    const bool lanes = t == GgmlType::kQ4_0 || t == GgmlType::kQ8_0;
+    const bool lanes = t == GgmlType::kQ4_0 || t == GgmlType::kQ8_0 || t == GgmlType::kQ4_K;
     EXPECT_EQ(LayoutDefined(t, WeightLayout::kLanes16), lanes) << testing::TypeName(t);
     EXPECT_TRUE(LayoutDefined(t, WeightLayout::kGguf));
     if (!lanes) {
@@ -88,6 +89,53 @@ TEST(Repack, Lanes16PlacesEveryByteAndRoundTrips) {
   }
 }
 
+// Q4_K: code k of sub-block s of a GGUF super-block, from the block format's
+// definition (sub-blocks 2c and 2c + 1 are the low and high nibbles of qs[32c ..]).
+int Q4KCode(const uint8_t* sb, int s, int k) {
+  const uint8_t q = sb[offsetof(BlockQ4_K, qs) + 32 * (s / 2) + k];
+  return s % 2 == 0 ? q & 0x0F : q >> 4;
+}
+
+TEST(Repack, Lanes16Q4KPlacesEveryCodeAndRoundTrips) {
+  std::mt19937 rng(8);
+  const GgmlType t = GgmlType::kQ4_K;
+  constexpr size_t bb = sizeof(BlockQ4_K);
+  for (int64_t sbs : {1, 2, 3, 5, 8}) {
+    SCOPED_TRACE("super-blocks=" + std::to_string(sbs));
+    const int64_t rows = 3, n_in = 256 * sbs;
+    const size_t row_bytes = static_cast<size_t>(sbs) * bb;
+    std::vector<uint8_t> orig(rows * row_bytes);
+    for (auto& b : orig) b = static_cast<uint8_t>(rng());
+    std::vector<uint8_t> w = orig;
+    RepackRows(t, WeightLayout::kLanes16, w.data(), rows, row_bytes, n_in);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t g = 0; g < sbs / 2; ++g) {
+        const uint8_t* src = orig.data() + r * row_bytes + g * 2 * bb;
+        const uint8_t* dst = w.data() + r * row_bytes + g * 2 * bb;
+        for (int l = 0; l < 16; ++l) {
+          const uint8_t* sb = src + (l / 8) * bb;
+          for (int j = 0; j < 4; ++j) {
+            for (int i = 0; i < 4; ++i) {
+              const uint8_t byte = dst[64 * j + 4 * l + i];
+              ASSERT_EQ(byte & 0x0F, Q4KCode(sb, l % 8, 4 * j + i)) << "l=" << l << " j=" << j;
+              ASSERT_EQ(byte >> 4, Q4KCode(sb, l % 8, 16 + 4 * j + i)) << "l=" << l << " j=" << j;
+            }
+          }
+        }
+        ASSERT_EQ(std::memcmp(dst + 256, src, 16), 0) << "first head, g=" << g;
+        ASSERT_EQ(std::memcmp(dst + 272, src + bb, 16), 0) << "second head, g=" << g;
+      }
+      const size_t tail = static_cast<size_t>(sbs / 2 * 2) * bb;
+      ASSERT_EQ(std::memcmp(w.data() + r * row_bytes + tail, orig.data() + r * row_bytes + tail,
+                            row_bytes - tail),
+                0)
+          << "an odd last super-block stays in the GGUF layout";
+    }
+    UnpackRows(t, WeightLayout::kLanes16, w.data(), rows, row_bytes, n_in);
+    ASSERT_EQ(w, orig);
+  }
+}
+
 uint32_t Bits(float f) {
   uint32_t u;
   std::memcpy(&u, &f, 4);
@@ -103,9 +151,15 @@ TEST(Repack, MatmulOverLanes16IsBitIdenticalOnEveryIsa) {
   const Case cases[] = {{16, 2, 1, 0},  {16, 5, 1, 1},  {48, 9, 1, 0},  {37, 6, 1, 2},
                         {17, 4, 3, 0},  {64, 7, 4, 1},  {32, 10, 9, 3}, {15, 3, 2, 0},
                         {176, 4, 1, 0}, {16, 33, 17, 0}};
+  // Q4_K: blocks of 32 values, 8 per super-block; 1 to 22 super-blocks (every
+  // remainder of 4, an odd last one).
+  const Case k_cases[] = {{16, 2, 1, 0},  {32, 5, 1, 1},   {48, 9, 1, 0},  {56, 6, 1, 2},
+                          {88, 4, 3, 0},  {64, 7, 4, 1},   {24, 10, 9, 3}, {8, 3, 2, 0},
+                          {176, 4, 1, 0}, {72, 33, 17, 0}, {40, 3, 5, 1}};
   std::mt19937 rng(99);
-  for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ8_0}) {
-    for (const Case& c : cases) {
+  for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K}) {
+    for (const Case& c :
+         t == GgmlType::kQ4_K ? std::span<const Case>(k_cases) : std::span<const Case>(cases)) {
       const int64_t n_in = 32 * c.blocks;
       Weights w(t, c.rows, n_in, 3, rng);
       Activations x(t, c.n_tok, n_in, 5, rng);
