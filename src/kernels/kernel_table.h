@@ -27,9 +27,9 @@ MatmulFn Avx2FKernel(GgmlType wtype);        // matmul_avx2_f.cc: F32 F16 BF16
 MatmulFn Avx512FKernel(GgmlType wtype);      // matmul_avx512_f.cc: F32 F16 BF16
 MatmulFn Avx512VnniQKernel(GgmlType wtype);  // matmul_vnni_q.cc: Q4_0 Q8_0 ...
 MatmulFn Avx512VnniKKernel(GgmlType wtype);  // matmul_vnni_k.cc: Q4_K Q6_K ...
-// matmul_vnni_q.cc: Q4_0 Q8_0 Q4_K weights in the kLanes16 layout (repack.h).
+// matmul_vnni_q.cc: Q4_0 Q8_0 Q4_K Q6_K weights in the kLanes16 layout (repack.h).
 MatmulFn Avx512VnniLanesKernel(GgmlType wtype);
-// matmul_vnni_k_lanes.cc: Q4_K weights in the kLanes16 layout (repack.h); used by
+// matmul_vnni_k_lanes.cc: Q4_K Q6_K weights in the kLanes16 layout (repack.h); used by
 // Avx512VnniLanesKernel.
 MatmulFn Avx512VnniKLanesKernel(GgmlType wtype);
 MatmulFn AmxKernel(GgmlType wtype);   // matmul_amx.cc: Q4_0 Q8_0 (batches of 16+)

@@ -85,7 +85,7 @@ struct MatmulArgs {
 };
 
 // The layout Matmul(·, isa) reads weights of `wtype` fastest in: kLanes16 for
-// Q4_0, Q8_0 and Q4_K with avx512-vnni (not amx, whose batch kernels read kGguf),
+// Q4_0, Q8_0, Q4_K and Q6_K with avx512-vnni (not amx, whose batch kernels read kGguf),
 // kGguf otherwise. A caller that owns the weights may repack them into it
 // (RepackRows); results stay bit-identical.
 WeightLayout PreferredLayout(GgmlType wtype, Isa isa);

@@ -1,5 +1,6 @@
-// AVX-512 VNNI kernel for Q4_K weights repacked into kLanes16 (repack.h): the
-// same results as the GGUF-layout kernel (matmul_vnni_k.cc), bit for bit.
+// AVX-512 VNNI kernels for Q4_K and Q6_K weights repacked into kLanes16
+// (repack.h): the same results as the GGUF-layout kernels (matmul_vnni_k.cc),
+// bit for bit. Q4_K first; Q6_K below.
 //
 // A group (two super-blocks, 288 bytes) holds one sub-block per 32-bit lane,
 // so per token eight vpdpbusd give the 16 sub-blocks' code . activation sums
@@ -274,10 +275,147 @@ void RunQ4KLanes(const MatmulArgs& a) {
   DriveRows<KernelQ4KLanes>(b);
 }
 
+// Q6_K: one super-block per group (210 bytes). Per token four vpdpbusd give
+// the 16 sub-blocks' sums of codes (0..63) . activations, from which 32 x the
+// activations' 16-value sums are subtracted (the codes' offset) before one
+// multiply by the signed sub-block scales: S_b, exact, as the GGUF kernel's.
+constexpr int64_t kQ6KPrep = 256 + 64;  // a super-block's activations, then 32 x its sums
+
+// One token's row: [nb x 320 bytes: vector j, lane l = values [16l + 4j,
+// 16l + 4j + 4); then int32 32 x the sum of values 16l .. 16l + 15] [the
+// Act256View row as given].
+struct Q6KLanesRow {
+  const uint8_t* sbs = nullptr;
+  Act256View xv;
+  Q6KLanesRow() = default;
+  Q6KLanesRow(const uint8_t* x, int64_t n_in) : sbs(x), xv(x + n_in / kQKK * kQ6KPrep, n_in) {}
+};
+
+struct KernelQ6KLanes {
+  // The 16 lanes of super-block p's sub-block sums S (scaled, exact) per token.
+  template <int T, int R>
+  static inline void Block(const uint8_t* p, const Q6KLanesRow* xs, int64_t b, __m512i* out,
+                           int64_t ahead) {
+    for (int64_t o = 0; o < 256; o += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(p) + ahead + o, _MM_HINT_T0);
+    }
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i a = LoadWeights64(p), bv = LoadWeights64(p + 64), c = LoadWeights64(p + 128);
+    __m512i v[4];
+    v[0] = _mm512_or_si512(_mm512_and_si512(a, m4),
+                           _mm512_slli_epi16(_mm512_and_si512(c, _mm512_set1_epi8(0x03)), 4));
+    v[1] = _mm512_or_si512(_mm512_and_si512(bv, m4),
+                           _mm512_slli_epi16(_mm512_and_si512(c, _mm512_set1_epi8(0x0C)), 2));
+    v[2] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(a, 4), m4),
+                           _mm512_and_si512(c, _mm512_set1_epi8(0x30)));
+    v[3] = _mm512_or_si512(
+        _mm512_and_si512(_mm512_srli_epi16(bv, 4), m4),
+        _mm512_srli_epi16(_mm512_and_si512(c, _mm512_set1_epi8(static_cast<char>(0xC0))), 2));
+    const __m512i sc =
+        _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 192)));
+#pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) {
+      const uint8_t* x = xs[t].sbs + b * kQ6KPrep;
+      __m512i s = _mm512_setzero_si512();
+      for (int j = 0; j < 4; ++j) s = _mm512_dpbusd_epi32(s, v[j], _mm512_loadu_si512(x + 64 * j));
+      out[t] = _mm512_mullo_epi32(_mm512_sub_epi32(s, _mm512_loadu_si512(x + 256)), sc);
+    }
+  }
+
+  template <int T, int R>
+  static void Rows(const uint8_t* const* w_rows, const uint8_t* const* x_rows, int64_t n_in,
+                   float* out) {
+    constexpr int64_t kB = sizeof(BlockQ6_K);
+    const int64_t nb = n_in / kQKK;
+    const int64_t ahead = PrefetchAhead();
+    Q6KLanesRow xs[T];
+    for (int t = 0; t < T; ++t) xs[t] = Q6KLanesRow(x_rows[t], n_in);
+    __m128 acc[R][T];
+    for (int r = 0; r < R; ++r) {
+      for (int t = 0; t < T; ++t) acc[r][t] = _mm_setzero_ps();
+    }
+    const int64_t nb4 = nb / 4 * 4;
+    for (int64_t b = 0; b < nb4; b += 4) {
+      // The R rows' super-blocks alternate (as in the GGUF kernel).
+      __m512i s[R][4][T];
+      for (int j = 0; j < 4; ++j) {
+        for (int r = 0; r < R; ++r) {
+          Block<T, R>(w_rows[r] + (b + j) * kB, xs, b + j, s[r][j], ahead);
+        }
+      }
+      for (int r = 0; r < R; ++r) {
+        uint16_t dh[4];
+        for (int j = 0; j < 4; ++j) std::memcpy(&dh[j], w_rows[r] + (b + j) * kB + 208, 2);
+        __m128i d16;
+        std::memcpy(&d16, dh, 8);
+        const __m128 dq = _mm_cvtph_ps(_mm_move_epi64(d16));
+        for (int t = 0; t < T; ++t) {
+          const __m512i si[4] = {s[r][0][t], s[r][1][t], s[r][2][t], s[r][3][t]};
+          const __m128 da = _mm_loadu_ps(reinterpret_cast<const float*>(xs[t].xv.d) + b);
+          acc[r][t] = _mm_fmadd_ps(_mm_mul_ps(dq, da), _mm_cvtepi32_ps(Reduce4(si)), acc[r][t]);
+        }
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      KAccumulator kacc[T];
+      for (int t = 0; t < T; ++t) _mm_storeu_ps(kacc[t].l, acc[r][t]);
+      for (int64_t b = nb4; b < nb; ++b) {  // the last nb % 4 super-blocks, one at a time
+        const uint8_t* p = w_rows[r] + b * kB;
+        __m512i s[T];
+        Block<T, R>(p, xs, b, s, ahead);
+        uint16_t dh;
+        std::memcpy(&dh, p + 208, 2);
+        const float d = _cvtsh_ss(dh);
+        for (int t = 0; t < T; ++t) {
+          kacc[t].Add(b, d, xs[t].xv.Scale(b), _mm512_reduce_add_epi32(s[t]));
+        }
+      }
+      for (int t = 0; t < T; ++t) out[r * T + t] = kacc[t].Result();
+    }
+  }
+};
+
+void RunQ6KLanes(const MatmulArgs& a) {
+  const int64_t nb = a.n_in / kQKK;
+  const size_t act = ActivationRowBytes(GgmlType::kQ6_K, a.n_in);
+  const size_t row2 = static_cast<size_t>(nb * kQ6KPrep) + act;
+  thread_local std::vector<uint8_t> buf;
+  if (buf.size() < row2 * static_cast<size_t>(a.n_tok)) buf.resize(row2 * a.n_tok);
+  alignas(64) int32_t idx[16];
+  for (int l = 0; l < 16; ++l) idx[l] = 4 * l;  // sub-block l's first dword
+  const __m512i first = _mm512_load_si512(idx);
+  for (int t = 0; t < a.n_tok; ++t) {
+    const uint8_t* x = a.x + t * a.x_stride;
+    uint8_t* o = buf.data() + t * row2;
+    const Act256View xv(x, a.n_in);
+    for (int64_t b = 0; b < nb; ++b) {
+      uint8_t* ob = o + b * kQ6KPrep;
+      for (int j = 0; j < 4; ++j) {
+        const __m512i at = _mm512_add_epi32(first, _mm512_set1_epi32(j));
+        _mm512_storeu_si512(ob + 64 * j, _mm512_i32gather_epi32(at, x + b * kQKK, 4));
+      }
+      const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv.bsum + 32 * b));
+      _mm512_storeu_si512(ob + 256, _mm512_slli_epi32(_mm512_cvtepi16_epi32(bs), 5));
+    }
+    std::memcpy(o + nb * kQ6KPrep, x, act);
+  }
+  MatmulArgs b = a;
+  b.x = buf.data();
+  b.x_stride = row2;
+  DriveRows<KernelQ6KLanes>(b);
+}
+
 }  // namespace
 
 MatmulFn Avx512VnniKLanesKernel(GgmlType wtype) {
-  return wtype == GgmlType::kQ4_K ? &RunQ4KLanes : nullptr;
+  switch (wtype) {
+    case GgmlType::kQ4_K:
+      return &RunQ4KLanes;
+    case GgmlType::kQ6_K:
+      return &RunQ6KLanes;
+    default:
+      return nullptr;
+  }
 }
 
 }  // namespace hearth::kernels

@@ -88,6 +88,61 @@ void Q4KGroupFromLanes(const uint8_t* lanes, uint8_t* gguf) {
   std::memcpy(gguf + sizeof(BlockQ4_K), lanes + 272, 16);
 }
 
+// Q6_K: where value n's 6-bit code lies in a GGUF super-block (n = 128h +
+// 32k + l): its low 4 bits in ql[64h + 32(k & 1) + l] from bit 4(k >> 1), its
+// high 2 bits in qh[32h + l] from bit 2k.
+struct Q6KPos {
+  int ql, ql_shift, qh, qh_shift;
+};
+inline Q6KPos Q6KAt(int n) {
+  const int h = n / 128, k = n % 128 / 32, l = n % 32;
+  return {64 * h + 32 * (k & 1) + l, 4 * (k >> 1), 128 + 32 * h + l, 2 * k};
+}
+
+void Q6KToLanes(const uint8_t* gguf, uint8_t* lanes) {
+  static_assert(offsetof(BlockQ6_K, qh) == 128 && offsetof(BlockQ6_K, scales) == 192 &&
+                offsetof(BlockQ6_K, d) == 208);
+  std::memset(lanes, 0, 192);
+  for (int n = 0; n < kQKK; ++n) {
+    const Q6KPos p = Q6KAt(n);
+    const int code = ((gguf[p.ql] >> p.ql_shift) & 0x0F) | (((gguf[p.qh] >> p.qh_shift) & 3) << 4);
+    const int l = n / 16, v = n % 16, i = v % 4, j = v / 4;  // lane, value within it
+    // A = bytes 0..63 (values 0..3 | 8..11), B = 64..127 (4..7 | 12..15), C = 128..191.
+    lanes[64 * (j % 2) + 4 * l + i] |= static_cast<uint8_t>((code & 0x0F) << (4 * (j / 2)));
+    lanes[128 + 4 * l + i] |= static_cast<uint8_t>((code >> 4) << (2 * j));
+  }
+  std::memcpy(lanes + 192, gguf + 192, 18);
+}
+
+void Q6KFromLanes(const uint8_t* lanes, uint8_t* gguf) {
+  std::memset(gguf, 0, 192);
+  for (int n = 0; n < kQKK; ++n) {
+    const int l = n / 16, v = n % 16, i = v % 4, j = v / 4;
+    const int lo = (lanes[64 * (j % 2) + 4 * l + i] >> (4 * (j / 2))) & 0x0F;
+    const int hi = (lanes[128 + 4 * l + i] >> (2 * j)) & 3;
+    const Q6KPos p = Q6KAt(n);
+    gguf[p.ql] |= static_cast<uint8_t>(lo << p.ql_shift);
+    gguf[p.qh] |= static_cast<uint8_t>(hi << p.qh_shift);
+  }
+  std::memcpy(gguf + 192, lanes + 192, 18);
+}
+
+template <bool kToLanes>
+void ConvertQ6K(uint8_t* w, int64_t n_rows, size_t row_bytes, int64_t n_in) {
+  uint8_t tmp[sizeof(BlockQ6_K)];
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t b = 0; b < n_in / kQKK; ++b) {
+      uint8_t* p = w + static_cast<size_t>(r) * row_bytes + static_cast<size_t>(b) * sizeof(tmp);
+      if constexpr (kToLanes) {
+        Q6KToLanes(p, tmp);
+      } else {
+        Q6KFromLanes(p, tmp);
+      }
+      std::memcpy(p, tmp, sizeof(tmp));
+    }
+  }
+}
+
 template <bool kToLanes>
 void ConvertQ4K(uint8_t* w, int64_t n_rows, size_t row_bytes, int64_t n_in) {
   const int64_t groups = n_in / kQKK / 2;
@@ -114,6 +169,10 @@ void Convert(GgmlType wtype, WeightLayout layout, uint8_t* w, int64_t n_rows, si
     ConvertQ4K<kToLanes>(w, n_rows, row_bytes, n_in);
     return;
   }
+  if (wtype == GgmlType::kQ6_K) {
+    ConvertQ6K<kToLanes>(w, n_rows, row_bytes, n_in);
+    return;
+  }
   const Lanes16Format f = Lanes16For(wtype);
   const size_t group_bytes = 16 * f.block_bytes;
   const int64_t groups = n_in / kQK / 16;
@@ -135,7 +194,7 @@ void Convert(GgmlType wtype, WeightLayout layout, uint8_t* w, int64_t n_rows, si
 
 bool LayoutDefined(GgmlType wtype, WeightLayout layout) {
   return layout == WeightLayout::kGguf || wtype == GgmlType::kQ4_0 || wtype == GgmlType::kQ8_0 ||
-         wtype == GgmlType::kQ4_K;
+         wtype == GgmlType::kQ4_K || wtype == GgmlType::kQ6_K;
 }
 
 void RepackRows(GgmlType wtype, WeightLayout layout, uint8_t* w, int64_t n_rows, size_t row_bytes,

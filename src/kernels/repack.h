@@ -22,6 +22,15 @@
 //     of 6-bit scales and mins) as they are, the first super-block's first.
 // Each lane holds one sub-block, so a dot product gives the 16 sub-block
 // sums of a group at once, in integers (matmul_vnni_k_lanes.cc).
+//
+// kLanes16 (Q6_K), one group = 1 super-block = 16 sub-blocks of 16 values
+// (210 bytes): lane l is sub-block l (values 16l .. 16l + 15); byte i of lane
+// l (bytes 4l + i of each 64-byte vector) holds, of values 16l + v:
+//   vector A (bytes 0..63): low 4 code bits of v = i (low nibble), 8 + i (high);
+//   vector B (64..127): of v = 4 + i and 12 + i;
+//   vector C (128..191): the high 2 bits of v = i, 4 + i, 8 + i, 12 + i from
+//     bit 0, 2, 4 and 6;
+//   then the 16 int8 scales and the F16 d as they are.
 #pragma once
 
 #include <cstddef>

@@ -43,7 +43,7 @@ struct ModelLoadOptions {
   bool in_memory = false;
   // With in_memory: rearranges the products' weight matrices in place into the
   // layout the active ISA's kernels read fastest (kernels::PreferredLayout;
-  // Q4_0, Q8_0 and Q4_K on AVX-512 VNNI without AMX). Same logits, bit for bit;
+  // Q4_0, Q8_0, Q4_K and Q6_K on AVX-512 VNNI without AMX). Same logits, bit for bit;
   // same memory. The token embedding (read row by row) stays as it is.
   bool repack = true;
 };

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "format/quant_blocks.h"
+#include "format/quant_ref.h"
 #include "kernels/matmul.h"
 #include "kernels/matmul_test_util.h"
 #include "kernels/repack.h"
@@ -26,9 +27,10 @@ size_t BlockBytes(GgmlType t) {
   return t == GgmlType::kQ4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
 }
 
-TEST(Repack, LayoutIsDefinedForQ4_0Q8_0AndQ4_KOnly) {
+TEST(Repack, LayoutIsDefinedForQ4_0Q8_0Q4_KAndQ6_KOnly) {
   for (GgmlType t : testing::AllWeightTypes()) {
-    const bool lanes = t == GgmlType::kQ4_0 || t == GgmlType::kQ8_0 || t == GgmlType::kQ4_K;
+    const bool lanes = t == GgmlType::kQ4_0 || t == GgmlType::kQ8_0 || t == GgmlType::kQ4_K ||
+                       t == GgmlType::kQ6_K;
     EXPECT_EQ(LayoutDefined(t, WeightLayout::kLanes16), lanes) << testing::TypeName(t);
     EXPECT_TRUE(LayoutDefined(t, WeightLayout::kGguf));
     if (!lanes) {
@@ -136,6 +138,47 @@ TEST(Repack, Lanes16Q4KPlacesEveryCodeAndRoundTrips) {
   }
 }
 
+// Q6_K: with d = 1 and every scale 1 the reference dequantization gives each
+// value's code minus 32, the oracle for the repacked bytes.
+TEST(Repack, Lanes16Q6KPlacesEveryCodeAndRoundTrips) {
+  std::mt19937 rng(9);
+  const GgmlType t = GgmlType::kQ6_K;
+  constexpr size_t bb = sizeof(BlockQ6_K);
+  for (int64_t sbs : {1, 3, 8}) {
+    SCOPED_TRACE("super-blocks=" + std::to_string(sbs));
+    const int64_t rows = 2, n_in = 256 * sbs;
+    const size_t row_bytes = static_cast<size_t>(sbs) * bb;
+    std::vector<uint8_t> orig(rows * row_bytes);
+    for (auto& b : orig) b = static_cast<uint8_t>(rng());
+    for (size_t b = 0; b < orig.size() / bb; ++b) {
+      BlockQ6_K* blk = reinterpret_cast<BlockQ6_K*>(orig.data() + b * bb);
+      for (int8_t& sc : blk->scales) sc = 1;
+      blk->d = 0x3C00;  // 1.0
+    }
+    std::vector<uint8_t> w = orig;
+    RepackRows(t, WeightLayout::kLanes16, w.data(), rows, row_bytes, n_in);
+    for (int64_t r = 0; r < rows; ++r) {
+      std::vector<float> y(static_cast<size_t>(n_in));
+      ASSERT_TRUE(DequantizeRowRef(t, orig.data() + r * row_bytes, n_in, y.data()).ok());
+      for (int64_t b = 0; b < sbs; ++b) {
+        const uint8_t* dst = w.data() + r * row_bytes + b * bb;
+        for (int n = 0; n < 256; ++n) {
+          const int l = n / 16, v = n % 16, i = v % 4;
+          const uint8_t lo_byte = dst[(v % 8 < 4 ? 0 : 64) + 4 * l + i];
+          const int lo = v < 8 ? lo_byte & 0x0F : lo_byte >> 4;
+          const int hi = (dst[128 + 4 * l + i] >> (2 * (v / 4))) & 3;
+          ASSERT_EQ(static_cast<float>((lo | hi << 4) - 32), y[256 * b + n])
+              << "r=" << r << " b=" << b << " n=" << n;
+        }
+        ASSERT_EQ(std::memcmp(dst + 192, orig.data() + r * row_bytes + b * bb + 192, 18), 0)
+            << "scales and d";
+      }
+    }
+    UnpackRows(t, WeightLayout::kLanes16, w.data(), rows, row_bytes, n_in);
+    ASSERT_EQ(w, orig);
+  }
+}
+
 uint32_t Bits(float f) {
   uint32_t u;
   std::memcpy(&u, &f, 4);
@@ -151,15 +194,15 @@ TEST(Repack, MatmulOverLanes16IsBitIdenticalOnEveryIsa) {
   const Case cases[] = {{16, 2, 1, 0},  {16, 5, 1, 1},  {48, 9, 1, 0},  {37, 6, 1, 2},
                         {17, 4, 3, 0},  {64, 7, 4, 1},  {32, 10, 9, 3}, {15, 3, 2, 0},
                         {176, 4, 1, 0}, {16, 33, 17, 0}};
-  // Q4_K: blocks of 32 values, 8 per super-block; 1 to 22 super-blocks (every
-  // remainder of 4, an odd last one).
+  // Q4_K and Q6_K: blocks of 32 values, 8 per super-block; 1 to 22 super-blocks
+  // (every remainder of 4; for Q4_K an odd last one).
   const Case k_cases[] = {{16, 2, 1, 0},  {32, 5, 1, 1},   {48, 9, 1, 0},  {56, 6, 1, 2},
                           {88, 4, 3, 0},  {64, 7, 4, 1},   {24, 10, 9, 3}, {8, 3, 2, 0},
                           {176, 4, 1, 0}, {72, 33, 17, 0}, {40, 3, 5, 1}};
   std::mt19937 rng(99);
-  for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K}) {
-    for (const Case& c :
-         t == GgmlType::kQ4_K ? std::span<const Case>(k_cases) : std::span<const Case>(cases)) {
+  for (GgmlType t : {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+    const bool k = t == GgmlType::kQ4_K || t == GgmlType::kQ6_K;
+    for (const Case& c : k ? std::span<const Case>(k_cases) : std::span<const Case>(cases)) {
       const int64_t n_in = 32 * c.blocks;
       Weights w(t, c.rows, n_in, 3, rng);
       Activations x(t, c.n_tok, n_in, 5, rng);

@@ -168,12 +168,13 @@ TEST_P(ForwardBatchTest, InMemoryWeightsMatchMappedWeights) {
 // mapped file's, bit for bit, in decode steps and in batches. Rows of 512 and
 // 1024 values hold whole groups of 16 blocks, and 1056 (n_ff) a tail.
 TEST(ForwardRepack, RepackedWeightsGiveTheMappedFilesBits) {
-  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K}) {
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
     SCOPED_TRACE(std::string(GetGgmlTypeInfo(type).name));
-    // Q4_K: rows of 3 super-blocks (a group and an odd one) and of 6 (four
-    // and a group after them).
+    // Q4_K, Q6_K: rows of 3 super-blocks (Q4_K: a group and an odd one) and of 6
+    // (four and the rest after them).
+    const bool kq = type == GgmlType::kQ4_K || type == GgmlType::kQ6_K;
     std::shared_ptr<const Model> mapped =
-        TinyModel(type, type == GgmlType::kQ4_K ? "n_embd=768,n_ff=1536" : "n_embd=512,n_ff=1056");
+        TinyModel(type, kq ? "n_embd=768,n_ff=1536" : "n_embd=512,n_ff=1056");
     ModelLoadOptions lo;
     lo.in_memory = true;
     Result<std::shared_ptr<const Model>> loaded = Model::Load(mapped->file().path(), lo);

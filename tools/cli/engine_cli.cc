@@ -7,12 +7,13 @@
 namespace hearth::cli {
 
 void AddLoadOptions(ArgParser& p) {
-  p.Option("load", 0, "MODE",
-           "mmap: map the file (pages shared with the page cache); memory: read the weights into "
-           "huge-page memory (faster decode, never evicted; no second copy is kept) and repack "
-           "them where this CPU's kernels read another layout faster (Q4_0, Q8_0, Q4_K on AVX-512 "
-           "VNNI CPUs without AMX; same results); memory-plain: the same without repacking",
-           "mmap");
+  p.Option(
+      "load", 0, "MODE",
+      "mmap: map the file (pages shared with the page cache); memory: read the weights into "
+      "huge-page memory (faster decode, never evicted; no second copy is kept) and repack "
+      "them where this CPU's kernels read another layout faster (Q4_0, Q8_0, Q4_K, Q6_K on AVX-512 "
+      "VNNI CPUs without AMX; same results); memory-plain: the same without repacking",
+      "mmap");
   p.Option("prefetch", 0, "auto|BYTES",
            "how far ahead decode steps prefetch the weights: auto chooses it for this machine "
            "while decoding (16 trial steps, again after every 512); BYTES fixes it "
