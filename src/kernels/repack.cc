@@ -9,6 +9,15 @@
 namespace hearth::kernels {
 namespace {
 
+inline uint32_t U32At(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+inline void PutU32(uint8_t* p, uint32_t v) {
+  std::memcpy(p, &v, 4);
+}
+
 struct Lanes16Format {
   size_t block_bytes;  // GGUF block: F16 d, then the codes
   int code_bytes;      // codes per block
@@ -48,21 +57,20 @@ void GroupFromLanes(const Lanes16Format& f, const uint8_t* lanes, uint8_t* gguf)
   }
 }
 
-// Q4_K: code k of sub-block s of a GGUF super-block.
 constexpr size_t kQ4KGroupBytes = 2 * sizeof(BlockQ4_K);
-inline int Q4KCode(const uint8_t* sb, int s, int k) {
-  return (sb[offsetof(BlockQ4_K, qs) + 32 * (s / 2) + k] >> (4 * (s % 2))) & 0x0F;
-}
 
+// Q4_K: sub-block s's codes 4j .. 4j + 3 are nibble s % 2 of qs[32 (s / 2) + 4j ..
+// + 4), its codes 16 + 4j .. those of the 4 bytes 16 further: four bytes at a time.
 void Q4KGroupToLanes(const uint8_t* gguf, uint8_t* lanes) {
   static_assert(offsetof(BlockQ4_K, qs) == 16 && sizeof(BlockQ4_K) == 144);
   for (int l = 0; l < 16; ++l) {
-    const uint8_t* sb = gguf + (l / 8) * sizeof(BlockQ4_K);
+    const int s = l % 8;
+    const uint8_t* qs = gguf + (l / 8) * sizeof(BlockQ4_K) + offsetof(BlockQ4_K, qs) + 32 * (s / 2);
     for (int j = 0; j < 4; ++j) {
-      for (int i = 0; i < 4; ++i) {
-        const int lo = Q4KCode(sb, l % 8, 4 * j + i), hi = Q4KCode(sb, l % 8, 16 + 4 * j + i);
-        lanes[64 * j + 4 * l + i] = static_cast<uint8_t>(lo | (hi << 4));
-      }
+      const uint32_t x = U32At(qs + 4 * j), y = U32At(qs + 16 + 4 * j);
+      const uint32_t v = s % 2 == 0 ? (x & 0x0F0F0F0Fu) | (y & 0x0F0F0F0Fu) << 4
+                                    : (x >> 4 & 0x0F0F0F0Fu) | (y & 0xF0F0F0F0u);
+      PutU32(lanes + 64 * j + 4 * l, v);
     }
   }
   std::memcpy(lanes + 256, gguf, 16);
@@ -99,17 +107,21 @@ inline Q6KPos Q6KAt(int n) {
   return {64 * h + 32 * (k & 1) + l, 4 * (k >> 1), 128 + 32 * h + l, 2 * k};
 }
 
+// Lane l holds values 16l .. 16l + 15, which share h, k (Q6KAt) and lie in
+// consecutive bytes of ql and qh: four bytes at a time per vector.
 void Q6KToLanes(const uint8_t* gguf, uint8_t* lanes) {
   static_assert(offsetof(BlockQ6_K, qh) == 128 && offsetof(BlockQ6_K, scales) == 192 &&
                 offsetof(BlockQ6_K, d) == 208);
-  std::memset(lanes, 0, 192);
-  for (int n = 0; n < kQKK; ++n) {
-    const Q6KPos p = Q6KAt(n);
-    const int code = ((gguf[p.ql] >> p.ql_shift) & 0x0F) | (((gguf[p.qh] >> p.qh_shift) & 3) << 4);
-    const int l = n / 16, v = n % 16, i = v % 4, j = v / 4;  // lane, value within it
-    // A = bytes 0..63 (values 0..3 | 8..11), B = 64..127 (4..7 | 12..15), C = 128..191.
-    lanes[64 * (j % 2) + 4 * l + i] |= static_cast<uint8_t>((code & 0x0F) << (4 * (j / 2)));
-    lanes[128 + 4 * l + i] |= static_cast<uint8_t>((code >> 4) << (2 * j));
+  for (int l = 0; l < 16; ++l) {
+    const Q6KPos p = Q6KAt(16 * l);
+    uint32_t lo[4], hi[4];  // values 16l + 4j + i, byte i
+    for (int j = 0; j < 4; ++j) {
+      lo[j] = (U32At(gguf + p.ql + 4 * j) >> p.ql_shift) & 0x0F0F0F0Fu;
+      hi[j] = (U32At(gguf + p.qh + 4 * j) >> p.qh_shift) & 0x03030303u;
+    }
+    PutU32(lanes + 4 * l, lo[0] | lo[2] << 4);
+    PutU32(lanes + 64 + 4 * l, lo[1] | lo[3] << 4);
+    PutU32(lanes + 128 + 4 * l, hi[0] | hi[1] << 2 | hi[2] << 4 | hi[3] << 6);
   }
   std::memcpy(lanes + 192, gguf + 192, 18);
 }
