@@ -6,9 +6,17 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 namespace hearth::kernels {
 namespace {
+
+// The F16 value at p (any alignment).
+inline float F16At(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
 
 // 64 weight bytes at p (any alignment) as two 32-byte loads. A 64-byte load
 // that crosses a cache line halves a kernel's streaming rate from memory on

@@ -1,9 +1,15 @@
 // Internal: the 6-bit scales and mins of four Q4_K super-blocks decoded with
-// AVX-512 vector operations, and the mins' term of four super-blocks. Internal
+// AVX-512 vector operations, the mins' term of four super-blocks, and the
+// activation sums that term uses. Internal
 // linkage; included by the AVX-512 VNNI files only (compiled with its flags).
 #pragma once
 
 #include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/act_layout.h"
 
 namespace hearth::kernels {
 namespace {
@@ -59,6 +65,15 @@ inline __m128i MinSums4(__m512i mins16, const int16_t* bs32) {
   m = _mm512_add_epi32(m, _mm512_shuffle_epi32(m, _MM_PERM_BADC));
   return _mm512_castsi512_si128(_mm512_permutexvar_epi32(
       _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), m));
+}
+
+// The activations' sums per 32 values (int16, exact: at most 32 x 127), n_in / 32
+// of them, into out (any alignment): what the Q4_K kernels' mins term multiplies.
+inline void StoreSums32(const Act256View& xv, int64_t n_in, uint8_t* out) {
+  for (int64_t s = 0; s < n_in / 32; ++s) {
+    const int16_t v = static_cast<int16_t>(xv.BSum(2 * s) + xv.BSum(2 * s + 1));
+    std::memcpy(out + 2 * s, &v, 2);
+  }
 }
 
 }  // namespace

@@ -25,12 +25,6 @@
 namespace hearth::kernels {
 namespace {
 
-inline float F16At(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
-}
-
 inline __m256i LoadBsums(const Act256View& xv, int64_t b) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv.bsum + 2 * 16 * b));
 }
@@ -347,11 +341,7 @@ void RunQ4K(const MatmulArgs& a) {
         std::memcpy(o + h + 32 * k, x + h + 32 * ((k & 1) * 2 + (k >> 1)), 32);
       }
     }
-    const Act256View xv(x, a.n_in);
-    for (int64_t s = 0; s < a.n_in / 32; ++s) {
-      const int16_t v = static_cast<int16_t>(xv.BSum(2 * s) + xv.BSum(2 * s + 1));
-      std::memcpy(o + row + 2 * s, &v, 2);
-    }
+    StoreSums32(Act256View(x, a.n_in), a.n_in, o + row);
   }
   MatmulArgs b = a;
   b.x = buf.data();

@@ -192,12 +192,10 @@ struct KernelQ4KLanes {
         uint64_t sc8[2], m8[2];
         float d[2], dmin[2];
         for (int k = 0; k < 2; ++k) {
-          const uint8_t* h = p + 256 + 16 * k;
+          const uint8_t* h = p + 256 + 16 * k;  // a GGUF super-block's first 16 bytes
           ScalesMinsK4(h + offsetof(BlockQ4_K, scales), &sc8[k], &m8[k]);
-          uint16_t hv[2];
-          std::memcpy(hv, h, 4);
-          d[k] = _cvtsh_ss(hv[0]);
-          dmin[k] = _cvtsh_ss(hv[1]);
+          d[k] = F16At(h + offsetof(BlockQ4_K, d));
+          dmin[k] = F16At(h + offsetof(BlockQ4_K, dmin));
         }
         alignas(16) uint8_t scb[16];
         std::memcpy(scb, sc8, 16);
@@ -223,9 +221,8 @@ struct KernelQ4KLanes {
       }
       if (b < nb) {  // a last odd super-block, in the GGUF layout
         const uint8_t* p = w_rows[r] + b / 2 * kGroupBytes;
-        uint16_t hv[2];
-        std::memcpy(hv, p, 4);
-        const float d = _cvtsh_ss(hv[0]), dmin = _cvtsh_ss(hv[1]);
+        const float d = F16At(p + offsetof(BlockQ4_K, d));
+        const float dmin = F16At(p + offsetof(BlockQ4_K, dmin));
         for (int t = 0; t < T; ++t) {
           int32_t s, m;
           OddSuperBlock(p, xs[t], b, &s, &m);
@@ -263,11 +260,7 @@ void RunQ4KLanes(const MatmulArgs& a) {
     }
     uint8_t* row = o + ng * kGroupPrep;
     std::memcpy(row, x, act);
-    const Act256View xv(x, a.n_in);
-    for (int64_t s = 0; s < a.n_in / 32; ++s) {
-      const int16_t v = static_cast<int16_t>(xv.BSum(2 * s) + xv.BSum(2 * s + 1));
-      std::memcpy(row + act + 2 * s, &v, 2);
-    }
+    StoreSums32(Act256View(x, a.n_in), a.n_in, row + act);
   }
   MatmulArgs b = a;
   b.x = buf.data();
@@ -293,7 +286,7 @@ struct Q6KLanesRow {
 
 struct KernelQ6KLanes {
   // The 16 lanes of super-block p's sub-block sums S (scaled, exact) per token.
-  template <int T, int R>
+  template <int T>
   static inline void Block(const uint8_t* p, const Q6KLanesRow* xs, int64_t b, __m512i* out,
                            int64_t ahead) {
     for (int64_t o = 0; o < 256; o += 64) {
@@ -340,12 +333,13 @@ struct KernelQ6KLanes {
       __m512i s[R][4][T];
       for (int j = 0; j < 4; ++j) {
         for (int r = 0; r < R; ++r) {
-          Block<T, R>(w_rows[r] + (b + j) * kB, xs, b + j, s[r][j], ahead);
+          Block<T>(w_rows[r] + (b + j) * kB, xs, b + j, s[r][j], ahead);
         }
       }
       for (int r = 0; r < R; ++r) {
         uint16_t dh[4];
-        for (int j = 0; j < 4; ++j) std::memcpy(&dh[j], w_rows[r] + (b + j) * kB + 208, 2);
+        for (int j = 0; j < 4; ++j)
+          std::memcpy(&dh[j], w_rows[r] + (b + j) * kB + offsetof(BlockQ6_K, d), 2);
         __m128i d16;
         std::memcpy(&d16, dh, 8);
         const __m128 dq = _mm_cvtph_ps(_mm_move_epi64(d16));
@@ -362,10 +356,8 @@ struct KernelQ6KLanes {
       for (int64_t b = nb4; b < nb; ++b) {  // the last nb % 4 super-blocks, one at a time
         const uint8_t* p = w_rows[r] + b * kB;
         __m512i s[T];
-        Block<T, R>(p, xs, b, s, ahead);
-        uint16_t dh;
-        std::memcpy(&dh, p + 208, 2);
-        const float d = _cvtsh_ss(dh);
+        Block<T>(p, xs, b, s, ahead);
+        const float d = F16At(p + offsetof(BlockQ6_K, d));
         for (int t = 0; t < T; ++t) {
           kacc[t].Add(b, d, xs[t].xv.Scale(b), _mm512_reduce_add_epi32(s[t]));
         }

@@ -32,12 +32,6 @@
 namespace hearth::kernels {
 namespace {
 
-inline float F16At(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
-}
-
 // Codes of blocks p, p + kBytes, p + 2 * kBytes, p + 3 * kBytes ("a quad") as two
 // vectors in lane-block order: 128-bit lane k of *lo holds elements 0..15 of
 // block k, lane k of *hi its elements 16..31 (the activations are rearranged to

@@ -126,8 +126,7 @@ void Q6KToLanes(const uint8_t* gguf, uint8_t* lanes) {
   std::memcpy(lanes + 192, gguf + 192, 18);
 }
 
-void Q6KFromLanes(const uint8_t* lanes, uint8_t* gguf) {
-  std::memset(gguf, 0, 192);
+void Q6KFromLanes(const uint8_t* lanes, uint8_t* gguf) {  // gguf: zeroed
   for (int n = 0; n < kQKK; ++n) {
     const int l = n / 16, v = n % 16, i = v % 4, j = v / 4;
     const int lo = (lanes[64 * (j % 2) + 4 * l + i] >> (4 * (j / 2))) & 0x0F;
@@ -139,36 +138,19 @@ void Q6KFromLanes(const uint8_t* lanes, uint8_t* gguf) {
   std::memcpy(gguf + 192, lanes + 192, 18);
 }
 
-template <bool kToLanes>
-void ConvertQ6K(uint8_t* w, int64_t n_rows, size_t row_bytes, int64_t n_in) {
-  uint8_t tmp[sizeof(BlockQ6_K)];
-  for (int64_t r = 0; r < n_rows; ++r) {
-    for (int64_t b = 0; b < n_in / kQKK; ++b) {
-      uint8_t* p = w + static_cast<size_t>(r) * row_bytes + static_cast<size_t>(b) * sizeof(tmp);
-      if constexpr (kToLanes) {
-        Q6KToLanes(p, tmp);
-      } else {
-        Q6KFromLanes(p, tmp);
-      }
-      std::memcpy(p, tmp, sizeof(tmp));
-    }
-  }
-}
-
-template <bool kToLanes>
-void ConvertQ4K(uint8_t* w, int64_t n_rows, size_t row_bytes, int64_t n_in) {
-  const int64_t groups = n_in / kQKK / 2;
-  uint8_t tmp[kQ4KGroupBytes];
+// Every whole group of every row through tmp: convert(group, tmp), then tmp
+// back over the group.
+template <class Fn>
+void EachGroup(uint8_t* w, int64_t n_rows, size_t row_bytes, int64_t groups, size_t group_bytes,
+               Fn convert) {
+  uint8_t tmp[16 * sizeof(BlockQ8_0)];  // the largest group
+  static_assert(sizeof(tmp) >= kQ4KGroupBytes && sizeof(tmp) >= sizeof(BlockQ6_K));
   for (int64_t r = 0; r < n_rows; ++r) {
     for (int64_t g = 0; g < groups; ++g) {
-      uint8_t* p = w + static_cast<size_t>(r) * row_bytes + static_cast<size_t>(g) * kQ4KGroupBytes;
-      if constexpr (kToLanes) {
-        Q4KGroupToLanes(p, tmp);
-      } else {
-        std::memset(tmp, 0, sizeof(tmp));
-        Q4KGroupFromLanes(p, tmp);
-      }
-      std::memcpy(p, tmp, kQ4KGroupBytes);
+      uint8_t* p = w + static_cast<size_t>(r) * row_bytes + static_cast<size_t>(g) * group_bytes;
+      std::memset(tmp, 0, group_bytes);
+      convert(p, tmp);
+      std::memcpy(p, tmp, group_bytes);
     }
   }
 }
@@ -178,28 +160,24 @@ void Convert(GgmlType wtype, WeightLayout layout, uint8_t* w, int64_t n_rows, si
              int64_t n_in) {
   if (layout == WeightLayout::kGguf) return;
   if (wtype == GgmlType::kQ4_K) {
-    ConvertQ4K<kToLanes>(w, n_rows, row_bytes, n_in);
+    EachGroup(w, n_rows, row_bytes, n_in / kQKK / 2, kQ4KGroupBytes,
+              kToLanes ? &Q4KGroupToLanes : &Q4KGroupFromLanes);
     return;
   }
   if (wtype == GgmlType::kQ6_K) {
-    ConvertQ6K<kToLanes>(w, n_rows, row_bytes, n_in);
+    EachGroup(w, n_rows, row_bytes, n_in / kQKK, sizeof(BlockQ6_K),
+              kToLanes ? &Q6KToLanes : &Q6KFromLanes);
     return;
   }
   const Lanes16Format f = Lanes16For(wtype);
-  const size_t group_bytes = 16 * f.block_bytes;
-  const int64_t groups = n_in / kQK / 16;
-  uint8_t tmp[16 * sizeof(BlockQ8_0)];
-  for (int64_t r = 0; r < n_rows; ++r) {
-    for (int64_t g = 0; g < groups; ++g) {
-      uint8_t* p = w + static_cast<size_t>(r) * row_bytes + static_cast<size_t>(g) * group_bytes;
-      if constexpr (kToLanes) {
-        GroupToLanes(f, p, tmp);
-      } else {
-        GroupFromLanes(f, p, tmp);
-      }
-      std::memcpy(p, tmp, group_bytes);
-    }
-  }
+  EachGroup(w, n_rows, row_bytes, n_in / kQK / 16, 16 * f.block_bytes,
+            [&f](const uint8_t* p, uint8_t* tmp) {
+              if constexpr (kToLanes) {
+                GroupToLanes(f, p, tmp);
+              } else {
+                GroupFromLanes(f, p, tmp);
+              }
+            });
 }
 
 }  // namespace
