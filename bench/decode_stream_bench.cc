@@ -233,7 +233,8 @@ int Main(int argc, char** argv) {
     std::printf("round %d:", r + 1);
     for (size_t k = 0; k < nv; ++k) {
       if (k < nk) kernels::SetWeightPrefetchBytes(dists[k]);
-      const double bw = (*probe)->Measure(3, 3, 1.0).gb_per_s;
+      const int n = ReadBandwidthProbe::patterns();
+      const double bw = (*probe)->Measure(n, n, 1.0).gb_per_s;
       const double v = pass(k < nk);
       probes.push_back(bw);
       ratio[k].push_back(v / bw);

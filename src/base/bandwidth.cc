@@ -23,74 +23,85 @@
 namespace hearth {
 namespace {
 
-// Reads [p, p + n) (p 64-byte aligned, n a multiple of 256) with wide loads
-// into a value that depends on every byte, so the loads cannot be optimized
-// away. Its two halves are read as two interleaved streams (on 4 KiB pages a
-// single stream under-reads by about 10%: 31 vs 34 GB/s on a Xeon), with
-// software prefetch `ahead` bytes ahead (0: none). Machines differ in which
-// distance reads fastest: on a Xeon 2 KiB, as the matmul kernels read weights
-// by default; on an AMD Zen 5 VM no prefetch (by 0-12%), while decode steps
-// there, tuned to 6 KiB, sometimes read faster than either. So passes rotate
-// through kAheads and the best pass counts.
-constexpr size_t kAheads[] = {2048, 0, 6144};
-constexpr int kPatterns = sizeof(kAheads) / sizeof(kAheads[0]);
-uint64_t ReadChunk(const uint8_t* p, size_t n, size_t ahead) {
-  const size_t h = n / 2;
-  const uint8_t* q0 = p;
-  const uint8_t* q1 = p + h;
+// How a pass reads each thread's part: cut into `streams` equal pieces read
+// side by side, 128 bytes of each in turn, with software prefetch `ahead`
+// bytes ahead (0: none).
+struct Pattern {
+  int streams;
+  size_t ahead;
+};
+// Machines differ in which pattern reads fastest, so passes rotate through
+// these and the best pass counts. On 4 KiB pages a single stream under-reads
+// (31 vs 34 GB/s on a Xeon, where two streams with prefetch 2 KiB ahead read
+// fastest); on an AMD Zen 5 VM four streams without prefetch read 72-74 GB/s
+// where two read 64-66 (and eight 68-70).
+constexpr Pattern kPatternList[] = {{2, 2048}, {4, 0}, {2, 0}, {4, 2048}, {2, 6144}};
+constexpr int kPatterns = sizeof(kPatternList) / sizeof(kPatternList[0]);
+
+// Reads [p, p + n) (p 64-byte aligned, n a multiple of 128 * S) as S streams
+// with wide loads into a value that depends on every byte, so the loads cannot
+// be optimized away.
+template <int S>
+uint64_t ReadStreams(const uint8_t* p, size_t n, size_t ahead) {
+  const size_t h = n / S;
 #if defined(__x86_64__)
-  __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
-  auto read64 = [](const uint8_t* x, __m128i* acc) {
+  __m128i acc[S][2];
+  for (int s = 0; s < S; ++s) acc[s][0] = acc[s][1] = _mm_setzero_si128();
+  auto read64 = [](const uint8_t* x, __m128i* a) {
     const __m128i* v = reinterpret_cast<const __m128i*>(x);
-    *acc = _mm_add_epi64(*acc,
-                         _mm_or_si128(_mm_or_si128(_mm_load_si128(v), _mm_load_si128(v + 1)),
-                                      _mm_or_si128(_mm_load_si128(v + 2), _mm_load_si128(v + 3))));
+    *a =
+        _mm_add_epi64(*a, _mm_or_si128(_mm_or_si128(_mm_load_si128(v), _mm_load_si128(v + 1)),
+                                       _mm_or_si128(_mm_load_si128(v + 2), _mm_load_si128(v + 3))));
   };
-  for (size_t i = 0; i < h; i += 128) {
-    if (ahead > 0) {
-      _mm_prefetch(reinterpret_cast<const char*>(q0 + i + ahead), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(q0 + i + ahead + 64), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(q1 + i + ahead), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(q1 + i + ahead + 64), _MM_HINT_T0);
-    }
-    read64(q0 + i, &a0);
-    read64(q0 + i + 64, &a1);
-    read64(q1 + i, &a2);
-    read64(q1 + i + 64, &a3);
-  }
-  const __m128i s = _mm_add_epi64(_mm_add_epi64(a0, a1), _mm_add_epi64(a2, a3));
-  return static_cast<uint64_t>(_mm_cvtsi128_si64(s)) ^
-         static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(s, s)));
+  auto prefetch = [](const uint8_t* x) {
+    _mm_prefetch(reinterpret_cast<const char*>(x), _MM_HINT_T0);
+  };
 #elif defined(__aarch64__)
-  uint64x2_t a0 = vdupq_n_u64(0), a1 = a0, a2 = a0, a3 = a0;
-  auto read64 = [](const uint8_t* x, uint64x2_t* acc) {
+  uint64x2_t acc[S][2];
+  for (int s = 0; s < S; ++s) acc[s][0] = acc[s][1] = vdupq_n_u64(0);
+  auto read64 = [](const uint8_t* x, uint64x2_t* a) {
     const uint64_t* v = reinterpret_cast<const uint64_t*>(x);
-    *acc = vaddq_u64(*acc, vorrq_u64(vorrq_u64(vld1q_u64(v), vld1q_u64(v + 2)),
-                                     vorrq_u64(vld1q_u64(v + 4), vld1q_u64(v + 6))));
+    *a = vaddq_u64(*a, vorrq_u64(vorrq_u64(vld1q_u64(v), vld1q_u64(v + 2)),
+                                 vorrq_u64(vld1q_u64(v + 4), vld1q_u64(v + 6))));
   };
-  for (size_t i = 0; i < h; i += 128) {
-    if (ahead > 0) {
-      __builtin_prefetch(q0 + i + ahead);
-      __builtin_prefetch(q0 + i + ahead + 64);
-      __builtin_prefetch(q1 + i + ahead);
-      __builtin_prefetch(q1 + i + ahead + 64);
-    }
-    read64(q0 + i, &a0);
-    read64(q0 + i + 64, &a1);
-    read64(q1 + i, &a2);
-    read64(q1 + i + 64, &a3);
-  }
-  const uint64x2_t s = vaddq_u64(vaddq_u64(a0, a1), vaddq_u64(a2, a3));
-  return vgetq_lane_u64(s, 0) ^ vgetq_lane_u64(s, 1);
+  auto prefetch = [](const uint8_t* x) { __builtin_prefetch(x); };
 #else
-  (void)ahead;
-  uint64_t a0 = 0, a1 = 0;
-  for (size_t i = 0; i < h; i += 8) {
-    a0 += *reinterpret_cast<const uint64_t*>(q0 + i);
-    a1 += *reinterpret_cast<const uint64_t*>(q1 + i);
-  }
-  return a0 ^ a1;
+  uint64_t acc[S][2] = {};
+  auto read64 = [](const uint8_t* x, uint64_t* a) {
+    const uint64_t* v = reinterpret_cast<const uint64_t*>(x);
+    for (int i = 0; i < 8; ++i) *a += v[i];
+  };
+  auto prefetch = [](const uint8_t*) {};
 #endif
+  for (size_t i = 0; i < h; i += 128) {
+    for (int s = 0; s < S; ++s) {
+      const uint8_t* q = p + s * h + i;
+      if (ahead > 0) {
+        prefetch(q + ahead);
+        prefetch(q + ahead + 64);
+      }
+      read64(q, &acc[s][0]);
+      read64(q + 64, &acc[s][1]);
+    }
+  }
+  uint64_t r = 0;
+  for (int s = 0; s < S; ++s) {
+#if defined(__x86_64__)
+    const __m128i t = _mm_add_epi64(acc[s][0], acc[s][1]);
+    r ^= static_cast<uint64_t>(_mm_cvtsi128_si64(t)) ^
+         static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(t, t)));
+#elif defined(__aarch64__)
+    const uint64x2_t t = vaddq_u64(acc[s][0], acc[s][1]);
+    r ^= vgetq_lane_u64(t, 0) ^ vgetq_lane_u64(t, 1);
+#else
+    r ^= acc[s][0] + acc[s][1];
+#endif
+  }
+  return r;
+}
+
+uint64_t ReadChunk(const uint8_t* p, size_t n, Pattern pat) {
+  return pat.streams == 4 ? ReadStreams<4>(p, n, pat.ahead) : ReadStreams<2>(p, n, pat.ahead);
 }
 
 // Where readers leave their sums: a global the compiler must assume is observed.
@@ -101,6 +112,10 @@ double SecondsSince(std::chrono::steady_clock::time_point t) {
 }
 
 }  // namespace
+
+int ReadBandwidthProbe::patterns() {
+  return kPatterns;
+}
 
 Result<std::unique_ptr<ReadBandwidthProbe>> ReadBandwidthProbe::Create(int threads,
                                                                        uint64_t buffer_bytes,
@@ -147,14 +162,14 @@ BandwidthResult ReadBandwidthProbe::Measure(int min_passes, int max_passes, doub
   int phase = 0, passes = 0;
   double best = 0, last = 0;
   bool stop = false;
-  size_t ahead = kAheads[0];  // pass k reads with kAheads[k % kPatterns] (see ReadChunk)
+  Pattern pattern = kPatternList[0];  // pass k reads with kPatternList[k % kPatterns]
   std::chrono::steady_clock::time_point pass_start;
   auto on_phase = [&]() noexcept {
     if (phase++ % 2 == 0) {
       const double projected = spent_seconds + SecondsSince(t0) + last;
       stop = passes >= max_passes || (passes >= min_passes && projected > max_seconds) ||
              (passes >= 1 && projected > 2 * max_seconds);
-      ahead = kAheads[passes % kPatterns];
+      pattern = kPatternList[passes % kPatterns];
       pass_start = std::chrono::steady_clock::now();
     } else {
       last = SecondsSince(pass_start);
@@ -168,7 +183,7 @@ BandwidthResult ReadBandwidthProbe::Measure(int min_passes, int max_passes, doub
     for (;;) {
       sync.arrive_and_wait();
       if (stop) break;
-      acc += ReadChunk(p, chunk_, ahead);
+      acc += ReadChunk(p, chunk_, pattern);
       sync.arrive_and_wait();
     }
     g_bandwidth_sink.fetch_xor(acc, std::memory_order_relaxed);
@@ -198,9 +213,10 @@ Result<BandwidthResult> MeasureReadBandwidth(int threads, double max_seconds, ui
   }
   auto probe = ReadBandwidthProbe::Create(threads, buffer_bytes, huge_pages);
   if (!probe.ok()) return probe.status();
-  // At least 3 passes when affordable: the first pass after a slow first touch
-  // (e.g. a VM backing fresh pages) is often disturbed.
-  return (*probe)->Measure(3, 12, max_seconds, SecondsSince(t0));
+  // Every read pattern once, and at least 3 passes, when affordable: the first
+  // pass after a slow first touch (e.g. a VM backing fresh pages) is often
+  // disturbed.
+  return (*probe)->Measure(std::max(3, kPatterns), 12, max_seconds, SecondsSince(t0));
 }
 
 double MeasureReadBandwidthGBs(int threads, double max_seconds) {

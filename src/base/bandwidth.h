@@ -3,10 +3,10 @@
 //
 // A buffer of whole pages per reader thread is allocated and written once
 // (page faults are never timed), then read by all threads at once with wide
-// loads, the passes rotating through software prefetch 2 KiB ahead, none and
-// 6 KiB ahead (which is fastest depends on the machine); a pass is timed from
-// the moment all readers start until the last one ends, and the best pass
-// counts.
+// loads, the passes rotating through read patterns (two or four streams per
+// thread, software prefetch none, 2 KiB or 6 KiB ahead: which is fastest
+// depends on the machine); a pass is timed from the moment all readers start
+// until the last one ends, and the best pass counts.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +46,8 @@ class ReadBandwidthProbe {
                           double spent_seconds = 0) const;
 
   uint64_t buffer_bytes() const { return chunk_ * static_cast<uint64_t>(threads_); }
+  // The read patterns passes rotate through: as many passes try each once.
+  static int patterns();
   int threads() const { return threads_; }
 
  private:

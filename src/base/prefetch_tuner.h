@@ -27,7 +27,7 @@ namespace hearth {
 class PrefetchTuner {
  public:
   struct Options {
-    std::vector<int64_t> candidates = {2048, 4096, 6144, 8192};  // [0]: the first incumbent
+    std::vector<int64_t> candidates = {2048, 1024, 4096, 6144};  // [0]: the first incumbent
     int rounds = 4;
     int exploit_steps = 512;
     double min_gain = 0.02;

@@ -84,10 +84,10 @@ inline WholeTiles RunOutsideWholeTiles(const MatmulArgs& a, int tok_unit, int64_
 // prefetch; one stream per core leaves DRAM bandwidth unused in decode).
 // Rows left over by the cut come last, in order. Rows are independent, so the
 // order never changes a result. Two streams per core measured best together
-// with the kernels' L1 software prefetch (four: -5%, one: -5 to -20% in
-// tg128). In batches the float kernels read so little per byte that one
-// stream per core already saturates; they use a single stream. Decode reads the
-// two streams in lock step instead (ForRowPairs, DriveRows).
+// with the kernels' L1 software prefetch on a Xeon (four: -5%, one: -5 to -20%
+// in tg128). In batches the float kernels read so little per byte that one
+// stream per core already saturates; they use a single stream. Decode reads
+// its streams in lock step instead (ForRowStreams, DriveRows).
 constexpr int64_t kRowStreams = 2;
 template <int64_t kStreams = kRowStreams>
 inline int64_t StreamRow(int64_t begin, int64_t end, int64_t i) {
@@ -96,15 +96,26 @@ inline int64_t StreamRow(int64_t begin, int64_t end, int64_t i) {
   return begin + (i % kStreams) * part + i / kStreams;
 }
 
-// The rows of StreamRow<2>'s order as pairs: pair(r0, r1) takes row i of each
-// of the two streams together (for kernels that read both in lock step), then
-// single(r) each row left over by the cut, in order.
-template <class Pair, class Single>
-void ForRowPairs(int64_t begin, int64_t end, Pair pair, Single single) {
-  const int64_t part = (end - begin) / 2;
-  for (int64_t i = 0; i < part; ++i) pair(begin + i, begin + part + i);
-  for (int64_t r = begin + 2 * part; r < end; ++r) single(r);
+// The rows of StreamRow<N>'s order in lock step: group(r) takes row i of each
+// of the N streams together (r[k] = row i of part k, for kernels that read N
+// rows in lock step), then single(r) each row left over by the cut, in order.
+template <int N, class Group, class Single>
+void ForRowStreams(int64_t begin, int64_t end, Group group, Single single) {
+  const int64_t part = (end - begin) / N;
+  for (int64_t i = 0; i < part; ++i) {
+    int64_t r[N];
+    for (int k = 0; k < N; ++k) r[k] = begin + k * part + i;
+    group(static_cast<const int64_t*>(r));
+  }
+  for (int64_t r = begin + N * part; r < end; ++r) single(r);
 }
+
+// Rows an AVX-512 kernel reads in lock step in decode (DriveRows' kDecodeRows):
+// on an AMD Zen 5 VM four streams per core read faster than two (tg128 with two
+// threads, alternating runs: Q8_0 x1.08, Q4_0 x1.06, Q4_K_M x1.04, F16 x1.05 to
+// x1.2), as plain reads do on its good minutes (72-74 vs 64-66 GB/s). The AVX2
+// and NEON kernels keep two (their registers would not hold four rows' sums).
+constexpr int kDecodeRowsAvx512 = 4;
 
 // Kernels give either Row<T>(w_row, x_rows[T], n_in, out[T]) or, if they can
 // read R rows in lock step, Rows<T, R>(w_rows[R], x_rows[T], n_in, out[R * T])
@@ -183,23 +194,25 @@ void ForBatchTiles(const MatmulArgs& a, int tb, int tb_end, RowsFn rows) {
 // tokens would otherwise stream every activation row from L3 for every weight
 // row. The block size changes only the loop order, never a result. A kernel
 // that has Rows takes each block through ForBatchTiles, and one token (decode)
-// as ForRowPairs' pairs, the two streams read in lock step (whatever kStreams,
+// as kDecodeRows streams read in lock step (ForRowStreams; whatever kStreams,
 // which orders the batches' rows); the others, one row at a time.
-template <class Kernel, int64_t kStreams = kRowStreams>
+template <class Kernel, int64_t kStreams = kRowStreams, int kDecodeRows = 2>
 void DriveRows(const MatmulArgs& a) {
   if constexpr (kHasRowPairs<Kernel>) {
     if (a.n_tok == 1) {
       const uint8_t* x[1] = {a.x};
-      float out[2];
-      ForRowPairs(
+      constexpr int N = kDecodeRows;
+      ForRowStreams<N>(
           a.row_begin, a.row_end,
-          [&](int64_t r0, int64_t r1) {
-            const uint8_t* w[2] = {a.w + r0 * a.row_bytes, a.w + r1 * a.row_bytes};
-            Kernel::template Rows<1, 2>(w, x, a.n_in, out);
-            a.y[r0] = out[0];
-            a.y[r1] = out[1];
+          [&](const int64_t* r) {
+            const uint8_t* w[N];
+            for (int k = 0; k < N; ++k) w[k] = a.w + r[k] * a.row_bytes;
+            float out[N];
+            Kernel::template Rows<1, N>(w, x, a.n_in, out);
+            for (int k = 0; k < N; ++k) a.y[r[k]] = out[k];
           },
           [&](int64_t r) {
+            float out[1];
             KernelRow<Kernel, 1>(a.w + r * a.row_bytes, x, a.n_in, out);
             a.y[r] = out[0];
           });

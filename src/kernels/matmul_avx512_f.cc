@@ -63,7 +63,7 @@ struct KernelF {
     const __mmask16 all = 0xFFFF;
     int64_t j = 0;
     for (; j + 32 <= n_in; j += 32) {
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         // Into L1, PrefetchAhead() bytes ahead (rows are contiguous: runs on into
         // the next row).
@@ -218,12 +218,13 @@ inline void Tile(const float* w, const float* x, int64_t n, bool first, float* s
 template <class W>
 void Run(const MatmulArgs& a) {
   if (a.n_in % 16 != 0 || a.n_tok < kT) {
-    DriveRows<KernelF<W>, 1>(a);
+    DriveRows<KernelF<W>, 1, kDecodeRowsAvx512>(a);
     return;
   }
   // Every token runs here (a last partial group is padded); rows past the
   // last whole tile of kR take the matvec kernel.
-  const WholeTiles whole = RunOutsideWholeTiles(a, 1, kR, &DriveRows<KernelF<W>, 1>);
+  const WholeTiles whole =
+      RunOutsideWholeTiles(a, 1, kR, &DriveRows<KernelF<W>, 1, kDecodeRowsAvx512>);
   if (whole.n_tok == 0) return;
   const Chunks ch{a.n_in / 16};
   const int64_t n_kb = (ch.n + kKc - 1) / kKc;

@@ -124,6 +124,7 @@ struct KernelQ4K {
       sidx[i] = _mm512_load_si512(m);
     }
     __m128 acc[R][T];
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       for (int t = 0; t < T; ++t) acc[r][t] = _mm_setzero_ps();
     }
@@ -132,6 +133,7 @@ struct KernelQ4K {
       __m512i mins16[R];
       alignas(64) uint8_t scm_buf[R][64];
       const uint8_t* scm[R];
+#pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         const __m512i sm = ScalesMinsK4x4(w_rows[r] + b * kQ4KBytes + offsetof(BlockQ4_K, scales));
         // Each super-block's scales are then broadcast from memory (a load, not
@@ -148,11 +150,13 @@ struct KernelQ4K {
       // then four of the other (docs/engine.md).
       __m512i s[R][4][T];
       for (int j = 0; j < 4; ++j) {
+#pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
           Block<T>(w_rows[r] + (b + j) * kQ4KBytes, xv, b + j, sidx, scm[r] + 16 * j, s[r][j],
                    ahead);
         }
       }
+#pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         static_assert(offsetof(BlockQ4_K, d) == 0 && offsetof(BlockQ4_K, dmin) == 2);
         const uint8_t* p0 = w_rows[r] + b * kQ4KBytes;
@@ -175,6 +179,7 @@ struct KernelQ4K {
         }
       }
     }
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       KAccumulator kacc[T];
       for (int t = 0; t < T; ++t) _mm_storeu_ps(kacc[t].l, acc[r][t]);
@@ -270,6 +275,7 @@ struct KernelQ6K {
       sidx[j] = _mm512_load_si512(idx);
     }
     __m128 acc[R][T];
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       for (int t = 0; t < T; ++t) acc[r][t] = _mm_setzero_ps();
     }
@@ -278,10 +284,12 @@ struct KernelQ6K {
       // The R rows' super-blocks alternate (see KernelQ4K::Rows).
       __m512i s[R][4][T];
       for (int j = 0; j < 4; ++j) {
+#pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
           Block<T>(w_rows[r] + (b + j) * sizeof(BlockQ6_K), xv, b + j, sidx, s[r][j], ahead);
         }
       }
+#pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         // Dword j: the last two scales | F16 d << 16 of super-block b + j.
         const uint8_t* p0 = w_rows[r] + b * sizeof(BlockQ6_K) + offsetof(BlockQ6_K, d) - 2;
@@ -299,6 +307,7 @@ struct KernelQ6K {
         }
       }
     }
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       KAccumulator kacc[T];
       for (int t = 0; t < T; ++t) _mm_storeu_ps(kacc[t].l, acc[r][t]);
@@ -318,7 +327,7 @@ struct KernelQ6K {
 
 template <class K>
 void Run(const MatmulArgs& a) {
-  DriveRows<K>(a);
+  DriveRows<K, kRowStreams, kDecodeRowsAvx512>(a);
 }
 
 // Q4_K: the activations with each 128 values' codes in the order of the
@@ -346,7 +355,7 @@ void RunQ4K(const MatmulArgs& a) {
   MatmulArgs b = a;
   b.x = buf.data();
   b.x_stride = row2;
-  DriveRows<KernelQ4K>(b);
+  DriveRows<KernelQ4K, kRowStreams, kDecodeRowsAvx512>(b);
 }
 
 }  // namespace

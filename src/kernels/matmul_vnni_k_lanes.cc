@@ -124,6 +124,7 @@ struct KernelQ4KLanes {
     Q4KLanesRow xs[T];
     for (int t = 0; t < T; ++t) xs[t] = Q4KLanesRow(x_rows[t], n_in);
     __m128 acc[R][T];
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       for (int t = 0; t < T; ++t) acc[r][t] = _mm_setzero_ps();
     }
@@ -134,6 +135,7 @@ struct KernelQ4KLanes {
       __m512i mins16[R];
       __m128 d4[R], ndmin4[R];
       __m512i sc[R][2];  // the sub-block scales of each group as int32
+#pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         const uint8_t* p = w_rows[r] + g * kGroupBytes;
         // Each super-block's 16-byte head (d, dmin, scales) in a 128-bit lane.
@@ -158,6 +160,7 @@ struct KernelQ4KLanes {
       // The R rows' groups alternate one by one (288 bytes of each stream in
       // turn; the GGUF kernel's reason for alternating its super-blocks).
       for (int q = 0; q < 2; ++q) {
+#pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
           const uint8_t* pq = w_rows[r] + (g + q) * kGroupBytes;
           for (int64_t o = 0; o < kGroupBytes; o += 64) {
@@ -172,6 +175,7 @@ struct KernelQ4KLanes {
           }
         }
       }
+#pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         for (int t = 0; t < T; ++t) {
           const __m128 da = _mm_loadu_ps(reinterpret_cast<const float*>(xs[t].xv.d) + b);
@@ -183,6 +187,7 @@ struct KernelQ4KLanes {
         }
       }
     }
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       KAccumulator kacc[T];
       for (int t = 0; t < T; ++t) _mm_storeu_ps(kacc[t].l, acc[r][t]);
@@ -265,7 +270,7 @@ void RunQ4KLanes(const MatmulArgs& a) {
   MatmulArgs b = a;
   b.x = buf.data();
   b.x_stride = row2;
-  DriveRows<KernelQ4KLanes>(b);
+  DriveRows<KernelQ4KLanes, kRowStreams, kDecodeRowsAvx512>(b);
 }
 
 // Q6_K: one super-block per group (210 bytes). Per token four vpdpbusd give
@@ -324,6 +329,7 @@ struct KernelQ6KLanes {
     Q6KLanesRow xs[T];
     for (int t = 0; t < T; ++t) xs[t] = Q6KLanesRow(x_rows[t], n_in);
     __m128 acc[R][T];
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       for (int t = 0; t < T; ++t) acc[r][t] = _mm_setzero_ps();
     }
@@ -332,10 +338,12 @@ struct KernelQ6KLanes {
       // The R rows' super-blocks alternate (as in the GGUF kernel).
       __m512i s[R][4][T];
       for (int j = 0; j < 4; ++j) {
+#pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
           Block<T>(w_rows[r] + (b + j) * kB, xs, b + j, s[r][j], ahead);
         }
       }
+#pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         uint16_t dh[4];
         for (int j = 0; j < 4; ++j)
@@ -350,6 +358,7 @@ struct KernelQ6KLanes {
         }
       }
     }
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       KAccumulator kacc[T];
       for (int t = 0; t < T; ++t) _mm_storeu_ps(kacc[t].l, acc[r][t]);
@@ -394,7 +403,7 @@ void RunQ6KLanes(const MatmulArgs& a) {
   MatmulArgs b = a;
   b.x = buf.data();
   b.x_stride = row2;
-  DriveRows<KernelQ6KLanes>(b);
+  DriveRows<KernelQ6KLanes, kRowStreams, kDecodeRowsAvx512>(b);
 }
 
 }  // namespace

@@ -300,7 +300,7 @@ void GroupRows(const uint8_t* const* w_rows, const uint8_t* const* prep, const u
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
   }
   for (int64_t g = 0; g < ng; ++g) {
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const uint8_t* p = w_rows[r] + g * K::kGroupBytes;
       for (int64_t o = 0; o < K::kGroupBytes; o += 64) {
@@ -341,13 +341,15 @@ void Run(const MatmulArgs& a) {
   const uint8_t* x[4] = {a.x};
   float out[4];
   if (a.n_tok == 1) {
-    ForRowPairs(
+    constexpr int N = kDecodeRowsAvx512;
+    ForRowStreams<N>(
         a.row_begin, a.row_end,
-        [&](int64_t r0, int64_t r1) {
-          const uint8_t* w[2] = {a.w + r0 * a.row_bytes, a.w + r1 * a.row_bytes};
-          GroupRows<K, 1, 2>(w, prep, x, a.n_in, si, out);
-          a.y[r0] = out[0];
-          a.y[r1] = out[1];
+        [&](const int64_t* r) {
+          const uint8_t* w[N];
+          for (int k = 0; k < N; ++k) w[k] = a.w + r[k] * a.row_bytes;
+          float o[N];
+          GroupRows<K, 1, N>(w, prep, x, a.n_in, si, o);
+          for (int k = 0; k < N; ++k) a.y[r[k]] = o[k];
         },
         [&](int64_t r) {
           const uint8_t* w = a.w + r * a.row_bytes;

@@ -35,7 +35,7 @@ TEST(PrefetchTunerTest, PicksTheFastestDistanceDespiteNoiseAndDrift) {
   EXPECT_EQ(t.chosen(), 2048);
   EXPECT_TRUE(t.exploring());
   FakeMachine m;
-  m.factor = {{2048, 1.00}, {4096, 0.96}, {6144, 0.91}, {8192, 0.94}};
+  m.factor = {{2048, 1.00}, {4096, 0.96}, {6144, 0.91}, {1024, 0.94}};
   m.noise = 0.02;
   Drive(&t, &m, 16);  // 4 rounds x 4 candidates
   EXPECT_FALSE(t.exploring());
@@ -50,8 +50,8 @@ TEST(PrefetchTunerTest, PicksTheFastestDistanceDespiteNoiseAndDrift) {
 TEST(PrefetchTunerTest, KeepsTheIncumbentWhenNoCandidateIsClearlyFaster) {
   PrefetchTuner t;
   FakeMachine m;
-  // 8 KiB is 1% faster: less than min_gain (2%), so 2 KiB stays.
-  m.factor = {{2048, 1.00}, {4096, 1.005}, {6144, 1.00}, {8192, 0.99}};
+  // 1 KiB is 1% faster: less than min_gain (2%), so 2 KiB stays.
+  m.factor = {{2048, 1.00}, {4096, 1.005}, {6144, 1.00}, {1024, 0.99}};
   Drive(&t, &m, 16);
   EXPECT_EQ(t.explorations(), 1);
   EXPECT_EQ(t.chosen(), 2048);
@@ -62,13 +62,13 @@ TEST(PrefetchTunerTest, ExploresAgainAndFollowsAChangedMachine) {
   o.exploit_steps = 50;
   PrefetchTuner t(o);
   FakeMachine m;
-  m.factor = {{2048, 1.00}, {4096, 0.95}, {6144, 0.97}, {8192, 0.99}};
+  m.factor = {{2048, 1.00}, {4096, 0.95}, {6144, 0.97}, {1024, 0.99}};
   Drive(&t, &m, 16);
   EXPECT_EQ(t.chosen(), 4096);
   Drive(&t, &m, 49);
   EXPECT_FALSE(t.exploring());
   // The memory became contended: now 2 KiB is best.
-  m.factor = {{2048, 0.90}, {4096, 1.00}, {6144, 1.02}, {8192, 1.05}};
+  m.factor = {{2048, 0.90}, {4096, 1.00}, {6144, 1.02}, {1024, 1.05}};
   Drive(&t, &m, 1);
   EXPECT_TRUE(t.exploring());
   Drive(&t, &m, 16);
@@ -122,7 +122,7 @@ TEST(PrefetchTunerTest, InvalidOptionsFallBackToTheDefaults) {
   PrefetchTuner t(o);
   EXPECT_EQ(t.chosen(), 2048);
   FakeMachine m;
-  m.factor = {{2048, 1.00}, {4096, 0.90}, {6144, 1.0}, {8192, 1.0}};
+  m.factor = {{2048, 1.00}, {4096, 0.90}, {6144, 1.0}, {1024, 1.0}};
   Drive(&t, &m, 16);
   EXPECT_EQ(t.chosen(), 4096);
 }

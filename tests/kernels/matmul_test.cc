@@ -72,10 +72,11 @@ TEST_P(MatmulVsRef, SizesAlignmentsTokens) {
     int cases = 0;
     for (int64_t n_in : SizesFor(type)) {
       const bool big = n_in > 1024;
-      // Rows 1..67 and tokens 1..9, aligned and misaligned buffers.
+      // Rows 1..67 and tokens 1..9, aligned and misaligned buffers (one token
+      // over 9 or 67 rows: whole groups of four decode streams and rows left over).
       const std::vector<Case> cs = {
           {n_in, 1, 1, 0, 0},
-          {n_in, big ? 3 : 67, 1, static_cast<size_t>(misalign(rng)),
+          {n_in, big ? 9 : 67, 1, static_cast<size_t>(misalign(rng)),
            static_cast<size_t>(misalign(rng))},
           {n_in, big ? 5 : 13, big ? 5 : 9, static_cast<size_t>(misalign(rng)), 0},
           {n_in, 7, big ? 2 : 4, 0, static_cast<size_t>(misalign(rng))},
@@ -149,27 +150,35 @@ TEST(MatmulRowOrder, StreamRowVisitsEveryRowOnce) {
   EXPECT_GE(kRowStreams, 1);
 }
 
-// The pairs cover the rows StreamRow<2> visits, in its order: row i of the
-// first part with row i of the second, then the row left over by the cut.
-TEST(MatmulRowOrder, RowPairsFollowTheTwoStreams) {
+// ForRowStreams<N> covers the rows StreamRow<N> visits, in its order: row i
+// of each of the N parts together, then the rows left over by the cut.
+template <int N>
+void CheckRowStreams() {
   for (int64_t begin : {0, 3, 1000}) {
-    for (int64_t n : {0, 1, 2, 3, 4, 5, 17, 64, 1023}) {
+    for (int64_t n : {0, 1, 2, 3, 4, 5, 7, 17, 64, 1023}) {
       std::vector<int64_t> order;
-      ForRowPairs(
+      ForRowStreams<N>(
           begin, begin + n,
-          [&](int64_t r0, int64_t r1) {
-            EXPECT_EQ(r1 - r0, n / 2) << "n=" << n;
-            order.push_back(r0);
-            order.push_back(r1);
+          [&](const int64_t* r) {
+            for (int k = 0; k < N; ++k) {
+              EXPECT_EQ(r[k] - r[0], k * (n / N)) << "n=" << n;
+              order.push_back(r[k]);
+            }
           },
           [&](int64_t r) { order.push_back(r); });
       ASSERT_EQ(static_cast<int64_t>(order.size()), n);
       for (int64_t i = 0; i < n; ++i) {
-        EXPECT_EQ(order[static_cast<size_t>(i)], StreamRow<2>(begin, begin + n, i))
-            << "n=" << n << " i=" << i;
+        EXPECT_EQ(order[static_cast<size_t>(i)], StreamRow<N>(begin, begin + n, i))
+            << "N=" << N << " n=" << n << " i=" << i;
       }
     }
   }
+}
+
+TEST(MatmulRowOrder, RowStreamsFollowStreamRow) {
+  CheckRowStreams<2>();
+  CheckRowStreams<4>();
+  CheckRowStreams<kDecodeRowsAvx512>();
 }
 
 }  // namespace

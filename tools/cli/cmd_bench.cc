@@ -141,7 +141,8 @@ int RunBench(int argc, char** argv) {
     std::fprintf(stderr, "bench: no read-bandwidth probe, so no roofline: %s\n",
                  probe.status().ToString().c_str());
   }
-  const double machine_bw = probe.ok() ? (*probe)->Measure(3, 12, 0.5).gb_per_s : 0.0;
+  const double machine_bw =
+      probe.ok() ? (*probe)->Measure(ReadBandwidthProbe::patterns(), 12, 0.5).gb_per_s : 0.0;
   const uint64_t probe_bytes = probe.ok() ? (*probe)->buffer_bytes() : 0;
 
   std::vector<BenchResult> results;
@@ -164,7 +165,8 @@ int RunBench(int argc, char** argv) {
           // Decode: the ceiling measured right before each timed repetition,
           // so that the ratio is taken under the same conditions.
           if (!prefill && rep >= 0 && probe.ok()) {
-            r.machine_samples.push_back((*probe)->Measure(3, 3, 1.0).gb_per_s);
+            const int np = ReadBandwidthProbe::patterns();  // each read pattern once
+            r.machine_samples.push_back((*probe)->Measure(np, np, 1.0).gb_per_s);
           }
           auto tps = TimeOnce(session->get(), prefill, static_cast<int>(n));
           if (!tps.ok()) return ReportError("bench", tps.status());
