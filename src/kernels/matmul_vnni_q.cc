@@ -222,19 +222,22 @@ struct KernelVnni {
 
 // The kLanes16 layout (repack.h): code vector j of a group holds, in lane l,
 // 4 bytes of block LaneBlock(l); Codes gives them as 8 unsigned vectors c[j]
-// whose lane l meets activation values [4j, 4j + 4) of that block (Q4_0: low
-// nibbles of vectors 0..3 are values 0..15, high nibbles values 16..31).
+// whose lane l meets activation values [4j, 4j + 4) of that block, vectors
+// 4..7 times 2^kHiShift (Q4_0: low nibbles of vectors 0..3 are values 0..15;
+// values 16..31 are the high nibbles, left in place, so 16 times the code).
 struct LanesQ4_0 : DecQ4_0 {
+  static constexpr int kHiShift = 4;
   static void Codes(const uint8_t* p, __m512i c[8]) {
-    const __m512i m = _mm512_set1_epi8(0x0F);
+    const __m512i lo = _mm512_set1_epi8(0x0F), hi = _mm512_set1_epi8(static_cast<char>(0xF0));
     for (int j = 0; j < 4; ++j) {
       const __m512i v = LoadWeights64(p + 64 * j);
-      c[j] = _mm512_and_si512(v, m);
-      c[4 + j] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m);
+      c[j] = _mm512_and_si512(v, lo);
+      c[4 + j] = _mm512_and_si512(v, hi);
     }
   }
 };
 struct LanesQ8_0 : DecQ8_0 {
+  static constexpr int kHiShift = 0;
   static void Codes(const uint8_t* p, __m512i c[8]) {
     for (int j = 0; j < 8; ++j) c[j] = LoadWeights64(p + 64 * j);
   }
@@ -273,12 +276,15 @@ struct KernelLanes {
     Dec::Codes(p, c);
     *dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kCodeBytes)));
   }
+  // s1 sums codes times 2^kHiShift: a multiple of it, so the shift is exact
+  // (|s1| <= 16 * 240 * 128, far from overflow).
   static __m512i Sums(const __m512i c[8], const uint8_t* a) {
     __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
     for (int j = 0; j < 4; ++j) {
       s0 = _mm512_dpbusd_epi32(s0, c[j], _mm512_loadu_si512(a + 64 * j));
       s1 = _mm512_dpbusd_epi32(s1, c[4 + j], _mm512_loadu_si512(a + 256 + 64 * j));
     }
+    if constexpr (Dec::kHiShift > 0) s1 = _mm512_srai_epi32(s1, Dec::kHiShift);
     return _mm512_add_epi32(s0, s1);
   }
 };
