@@ -110,12 +110,14 @@ void ForRowStreams(int64_t begin, int64_t end, Group group, Single single) {
   for (int64_t r = begin + N * part; r < end; ++r) single(r);
 }
 
-// Rows an AVX-512 kernel reads in lock step in decode (DriveRows' kDecodeRows):
+// Rows the x86 kernels read in lock step in decode (DriveRows' kDecodeRows):
 // on an AMD Zen 5 VM four streams per core read faster than two (tg128 with two
-// threads, alternating runs: Q8_0 x1.08, Q4_0 x1.06, Q4_K_M x1.04, F16 x1.05 to
-// x1.2), as plain reads do on its good minutes (72-74 vs 64-66 GB/s). The AVX2
-// and NEON kernels keep two (their registers would not hold four rows' sums).
-constexpr int kDecodeRowsAvx512 = 4;
+// threads, alternating runs: AVX-512 Q8_0 x1.08, Q4_0 x1.06, Q4_K_M x1.04, F16
+// x1.05 to x1.2; AVX2 F16 x1.16, Q8_0 x1.16, Q4_0 x1.08), as plain reads do on
+// its good minutes (72-74 vs 64-66 GB/s). The AVX2 K-quant kernels keep two
+// (x0.91 with four: their 16 registers do not hold four rows' sums), and so do
+// the NEON kernels (not measured).
+constexpr int kDecodeRowsX86 = 4;
 
 // Kernels give either Row<T>(w_row, x_rows[T], n_in, out[T]) or, if they can
 // read R rows in lock step, Rows<T, R>(w_rows[R], x_rows[T], n_in, out[R * T])

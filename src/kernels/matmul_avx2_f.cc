@@ -77,7 +77,7 @@ struct KernelF {
     }
     int64_t j = 0;
     for (; j + 16 <= n_in; j += 16) {
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         _mm_prefetch(reinterpret_cast<const char*>(w_rows[r] + j * W::kBytes) + 512, _MM_HINT_T0);
         Chunk<T>(w_rows[r], x, j, acc[r], 0);
@@ -95,7 +95,7 @@ struct KernelF {
 
 template <class W>
 void Run(const MatmulArgs& a) {
-  DriveRows<KernelF<W>, 1>(a);
+  DriveRows<KernelF<W>, 1, kDecodeRowsX86>(a);
 }
 
 }  // namespace

@@ -110,7 +110,7 @@ struct Kernel32 {
     }
     int64_t b = 0;
     for (; b + 2 <= nb; b += 2) {
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         const uint8_t* p = w_rows[r] + b * kBytes;
         _mm_prefetch(reinterpret_cast<const char*>(p) + 512, _MM_HINT_T0);
@@ -130,7 +130,7 @@ struct Kernel32 {
 
 template <class Dec>
 void Run(const MatmulArgs& a) {
-  DriveRows<Kernel32<Dec>>(a);
+  DriveRows<Kernel32<Dec>, kRowStreams, kDecodeRowsX86>(a);
 }
 
 }  // namespace

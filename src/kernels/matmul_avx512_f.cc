@@ -218,13 +218,13 @@ inline void Tile(const float* w, const float* x, int64_t n, bool first, float* s
 template <class W>
 void Run(const MatmulArgs& a) {
   if (a.n_in % 16 != 0 || a.n_tok < kT) {
-    DriveRows<KernelF<W>, 1, kDecodeRowsAvx512>(a);
+    DriveRows<KernelF<W>, 1, kDecodeRowsX86>(a);
     return;
   }
   // Every token runs here (a last partial group is padded); rows past the
   // last whole tile of kR take the matvec kernel.
   const WholeTiles whole =
-      RunOutsideWholeTiles(a, 1, kR, &DriveRows<KernelF<W>, 1, kDecodeRowsAvx512>);
+      RunOutsideWholeTiles(a, 1, kR, &DriveRows<KernelF<W>, 1, kDecodeRowsX86>);
   if (whole.n_tok == 0) return;
   const Chunks ch{a.n_in / 16};
   const int64_t n_kb = (ch.n + kKc - 1) / kKc;

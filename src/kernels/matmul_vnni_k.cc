@@ -327,7 +327,7 @@ struct KernelQ6K {
 
 template <class K>
 void Run(const MatmulArgs& a) {
-  DriveRows<K, kRowStreams, kDecodeRowsAvx512>(a);
+  DriveRows<K, kRowStreams, kDecodeRowsX86>(a);
 }
 
 // Q4_K: the activations with each 128 values' codes in the order of the
@@ -355,7 +355,7 @@ void RunQ4K(const MatmulArgs& a) {
   MatmulArgs b = a;
   b.x = buf.data();
   b.x_stride = row2;
-  DriveRows<KernelQ4K, kRowStreams, kDecodeRowsAvx512>(b);
+  DriveRows<KernelQ4K, kRowStreams, kDecodeRowsX86>(b);
 }
 
 }  // namespace

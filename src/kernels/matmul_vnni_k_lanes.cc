@@ -270,7 +270,7 @@ void RunQ4KLanes(const MatmulArgs& a) {
   MatmulArgs b = a;
   b.x = buf.data();
   b.x_stride = row2;
-  DriveRows<KernelQ4KLanes, kRowStreams, kDecodeRowsAvx512>(b);
+  DriveRows<KernelQ4KLanes, kRowStreams, kDecodeRowsX86>(b);
 }
 
 // Q6_K: one super-block per group (210 bytes). Per token four vpdpbusd give
@@ -403,7 +403,7 @@ void RunQ6KLanes(const MatmulArgs& a) {
   MatmulArgs b = a;
   b.x = buf.data();
   b.x_stride = row2;
-  DriveRows<KernelQ6KLanes, kRowStreams, kDecodeRowsAvx512>(b);
+  DriveRows<KernelQ6KLanes, kRowStreams, kDecodeRowsX86>(b);
 }
 
 }  // namespace

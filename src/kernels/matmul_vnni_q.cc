@@ -347,7 +347,7 @@ void Run(const MatmulArgs& a) {
   const uint8_t* x[4] = {a.x};
   float out[4];
   if (a.n_tok == 1) {
-    constexpr int N = kDecodeRowsAvx512;
+    constexpr int N = kDecodeRowsX86;
     ForRowStreams<N>(
         a.row_begin, a.row_end,
         [&](const int64_t* r) {

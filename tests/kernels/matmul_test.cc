@@ -178,7 +178,7 @@ void CheckRowStreams() {
 TEST(MatmulRowOrder, RowStreamsFollowStreamRow) {
   CheckRowStreams<2>();
   CheckRowStreams<4>();
-  CheckRowStreams<kDecodeRowsAvx512>();
+  CheckRowStreams<kDecodeRowsX86>();
 }
 
 }  // namespace
