@@ -18,6 +18,7 @@
 #include "kernels/act_layout.h"
 #include "kernels/avx512_util.h"
 #include "kernels/k_accumulate.h"
+#include "kernels/k_q6_rows_avx512.h"
 #include "kernels/k_scales.h"
 #include "kernels/k_scales_avx512.h"
 #include "kernels/kernel_table.h"
@@ -264,7 +265,6 @@ struct KernelQ6K {
   template <int T, int R>
   static void Rows(const uint8_t* const* w_rows, const uint8_t* const* x, int64_t n_in,
                    float* out) {
-    const int64_t nb = n_in / kQKK;
     const int64_t ahead = PrefetchAhead();
     Act256View xv[T];
     for (int t = 0; t < T; ++t) xv[t] = Act256View(x[t], n_in);
@@ -274,54 +274,10 @@ struct KernelQ6K {
       for (int i = 0; i < 16; ++i) idx[i] = 4 * j + i / 4;
       sidx[j] = _mm512_load_si512(idx);
     }
-    __m128 acc[R][T];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-      for (int t = 0; t < T; ++t) acc[r][t] = _mm_setzero_ps();
-    }
-    const int64_t nb4 = nb / 4 * 4;
-    for (int64_t b = 0; b < nb4; b += 4) {
-      // The R rows' super-blocks alternate (see KernelQ4K::Rows).
-      __m512i s[R][4][T];
-      for (int j = 0; j < 4; ++j) {
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) {
-          Block<T>(w_rows[r] + (b + j) * sizeof(BlockQ6_K), xv, b + j, sidx, s[r][j], ahead);
-        }
-      }
-#pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) {
-        // Dword j: the last two scales | F16 d << 16 of super-block b + j.
-        const uint8_t* p0 = w_rows[r] + b * sizeof(BlockQ6_K) + offsetof(BlockQ6_K, d) - 2;
-        __m128i dm = _mm_loadu_si32(p0);
-        for (int j = 1; j < 4; ++j) {
-          dm = _mm_mask_broadcastd_epi32(dm, static_cast<__mmask8>(1u << j),
-                                         _mm_loadu_si32(p0 + j * sizeof(BlockQ6_K)));
-        }
-        const __m128i dh = _mm_srli_epi32(dm, 16);
-        const __m128 dq = _mm_cvtph_ps(_mm_packus_epi32(dh, dh));  // d of b .. b + 3
-        for (int t = 0; t < T; ++t) {
-          const __m512i si[4] = {s[r][0][t], s[r][1][t], s[r][2][t], s[r][3][t]};
-          const __m128 da = _mm_loadu_ps(reinterpret_cast<const float*>(xv[t].d) + b);
-          acc[r][t] = _mm_fmadd_ps(_mm_mul_ps(dq, da), _mm_cvtepi32_ps(Reduce4(si)), acc[r][t]);
-        }
-      }
-    }
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-      KAccumulator kacc[T];
-      for (int t = 0; t < T; ++t) _mm_storeu_ps(kacc[t].l, acc[r][t]);
-      for (int64_t b = nb4; b < nb; ++b) {  // the last nb % 4 super-blocks, one at a time
-        const uint8_t* p = w_rows[r] + b * sizeof(BlockQ6_K);
-        __m512i s[T];
-        Block<T>(p, xv, b, sidx, s, ahead);
-        const float d = F16At(p + offsetof(BlockQ6_K, d));
-        for (int t = 0; t < T; ++t) {
-          kacc[t].Add(b, d, xv[t].Scale(b), _mm512_reduce_add_epi32(s[t]));
-        }
-      }
-      for (int t = 0; t < T; ++t) out[r * T + t] = kacc[t].Result();
-    }
+    // The R rows' super-blocks alternate (see KernelQ4K::Rows).
+    Q6KRows<T, R>(w_rows, xv, n_in, out, [&](const uint8_t* p, int64_t b, __m512i* s) {
+      Block<T>(p, xv, b, sidx, s, ahead);
+    });
   }
 };
 

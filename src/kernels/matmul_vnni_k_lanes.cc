@@ -21,6 +21,7 @@
 #include "kernels/act_layout.h"
 #include "kernels/avx512_util.h"
 #include "kernels/k_accumulate.h"
+#include "kernels/k_q6_rows_avx512.h"
 #include "kernels/k_scales.h"
 #include "kernels/k_scales_avx512.h"
 #include "kernels/kernel_table.h"
@@ -323,56 +324,13 @@ struct KernelQ6KLanes {
   template <int T, int R>
   static void Rows(const uint8_t* const* w_rows, const uint8_t* const* x_rows, int64_t n_in,
                    float* out) {
-    constexpr int64_t kB = sizeof(BlockQ6_K);
-    const int64_t nb = n_in / kQKK;
     const int64_t ahead = PrefetchAhead();
     Q6KLanesRow xs[T];
-    for (int t = 0; t < T; ++t) xs[t] = Q6KLanesRow(x_rows[t], n_in);
-    __m128 acc[R][T];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-      for (int t = 0; t < T; ++t) acc[r][t] = _mm_setzero_ps();
-    }
-    const int64_t nb4 = nb / 4 * 4;
-    for (int64_t b = 0; b < nb4; b += 4) {
-      // The R rows' super-blocks alternate (as in the GGUF kernel).
-      __m512i s[R][4][T];
-      for (int j = 0; j < 4; ++j) {
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) {
-          Block<T>(w_rows[r] + (b + j) * kB, xs, b + j, s[r][j], ahead);
-        }
-      }
-#pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) {
-        uint16_t dh[4];
-        for (int j = 0; j < 4; ++j)
-          std::memcpy(&dh[j], w_rows[r] + (b + j) * kB + offsetof(BlockQ6_K, d), 2);
-        __m128i d16;
-        std::memcpy(&d16, dh, 8);
-        const __m128 dq = _mm_cvtph_ps(_mm_move_epi64(d16));
-        for (int t = 0; t < T; ++t) {
-          const __m512i si[4] = {s[r][0][t], s[r][1][t], s[r][2][t], s[r][3][t]};
-          const __m128 da = _mm_loadu_ps(reinterpret_cast<const float*>(xs[t].xv.d) + b);
-          acc[r][t] = _mm_fmadd_ps(_mm_mul_ps(dq, da), _mm_cvtepi32_ps(Reduce4(si)), acc[r][t]);
-        }
-      }
-    }
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-      KAccumulator kacc[T];
-      for (int t = 0; t < T; ++t) _mm_storeu_ps(kacc[t].l, acc[r][t]);
-      for (int64_t b = nb4; b < nb; ++b) {  // the last nb % 4 super-blocks, one at a time
-        const uint8_t* p = w_rows[r] + b * kB;
-        __m512i s[T];
-        Block<T>(p, xs, b, s, ahead);
-        const float d = F16At(p + offsetof(BlockQ6_K, d));
-        for (int t = 0; t < T; ++t) {
-          kacc[t].Add(b, d, xs[t].xv.Scale(b), _mm512_reduce_add_epi32(s[t]));
-        }
-      }
-      for (int t = 0; t < T; ++t) out[r * T + t] = kacc[t].Result();
-    }
+    Act256View xv[T];
+    for (int t = 0; t < T; ++t) xs[t] = Q6KLanesRow(x_rows[t], n_in), xv[t] = xs[t].xv;
+    // The R rows' super-blocks alternate (as in the GGUF kernel).
+    Q6KRows<T, R>(w_rows, xv, n_in, out,
+                  [&](const uint8_t* p, int64_t b, __m512i* s) { Block<T>(p, xs, b, s, ahead); });
   }
 };
 
