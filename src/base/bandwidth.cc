@@ -38,9 +38,9 @@ struct Pattern {
 constexpr Pattern kPatternList[] = {{2, 2048}, {4, 0}, {2, 0}, {4, 2048}, {2, 6144}};
 constexpr int kPatterns = sizeof(kPatternList) / sizeof(kPatternList[0]);
 
-// Reads [p, p + n) (p 64-byte aligned, n a multiple of 128 * S) as S streams
-// with wide loads into a value that depends on every byte, so the loads cannot
-// be optimized away.
+// Reads [p, p + n) (n a multiple of 128 * S) as S streams with wide loads
+// into a value that depends on every byte, so the loads cannot be optimized
+// away.
 template <int S>
 uint64_t ReadStreams(const uint8_t* p, size_t n, size_t ahead) {
   const size_t h = n / S;
@@ -50,8 +50,8 @@ uint64_t ReadStreams(const uint8_t* p, size_t n, size_t ahead) {
   auto read64 = [](const uint8_t* x, __m128i* a) {
     const __m128i* v = reinterpret_cast<const __m128i*>(x);
     *a =
-        _mm_add_epi64(*a, _mm_or_si128(_mm_or_si128(_mm_load_si128(v), _mm_load_si128(v + 1)),
-                                       _mm_or_si128(_mm_load_si128(v + 2), _mm_load_si128(v + 3))));
+        _mm_add_epi64(*a, _mm_or_si128(_mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
+                                       _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3))));
   };
   auto prefetch = [](const uint8_t* x) {
     _mm_prefetch(reinterpret_cast<const char*>(x), _MM_HINT_T0);
@@ -68,7 +68,8 @@ uint64_t ReadStreams(const uint8_t* p, size_t n, size_t ahead) {
 #else
   uint64_t acc[S][2] = {};
   auto read64 = [](const uint8_t* x, uint64_t* a) {
-    const uint64_t* v = reinterpret_cast<const uint64_t*>(x);
+    uint64_t v[8];
+    std::memcpy(v, x, sizeof(v));
     for (int i = 0; i < 8; ++i) *a += v[i];
   };
   auto prefetch = [](const uint8_t*) {};
@@ -112,6 +113,14 @@ double SecondsSince(std::chrono::steady_clock::time_point t) {
 }
 
 }  // namespace
+
+uint64_t ReadAsStreams(const uint8_t* p, size_t n, int streams, size_t ahead) {
+  const int s = streams == 4 ? 4 : 2;
+  const size_t whole = n / (128 * s) * (128 * s);
+  uint64_t r = ReadChunk(p, whole, Pattern{s, ahead});
+  for (size_t i = whole; i < n; ++i) r += p[i];
+  return r;
+}
 
 int ReadBandwidthProbe::patterns() {
   return kPatterns;

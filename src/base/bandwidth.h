@@ -65,6 +65,13 @@ class ReadBandwidthProbe {
 // faults.
 Result<BandwidthResult> MeasureReadBandwidth(int threads, double max_seconds,
                                              uint64_t buffer_bytes = 0, bool huge_pages = true);
+// Reads [p, p + n) as a pass of the probe reads a thread's part: `streams` (2
+// or 4) equal pieces side by side, 128 bytes of each in turn, software prefetch
+// `ahead` bytes ahead (0: none); the bytes past the last whole round come
+// last. Returns a value that depends on every byte (so the reads stay). For
+// benchmarks that compare other reads of the same bytes with the probe's.
+uint64_t ReadAsStreams(const uint8_t* p, size_t n, int streams, size_t ahead);
+
 // Convenience: the GB/s of MeasureReadBandwidth, or 0 on failure.
 double MeasureReadBandwidthGBs(int threads, double max_seconds);
 
