@@ -175,8 +175,8 @@ int Main(int argc, char** argv) {
                   w.n_out,    lo,         hi,          w.layout};
               kernels::Matmul(a, isa);
             } else {
-              acc += ReadAsStreams(w.data + lo * w.row_bytes, (hi - lo) * w.row_bytes,
-                                   kLoadStreams, 0);
+              acc += ReadAsStreams(w.data + lo * w.row_bytes, (hi - lo) * w.row_bytes, kLoadStreams,
+                                   0);
             }
           }
           barrier.Wait();

@@ -49,9 +49,9 @@ uint64_t ReadStreams(const uint8_t* p, size_t n, size_t ahead) {
   for (int s = 0; s < S; ++s) acc[s][0] = acc[s][1] = _mm_setzero_si128();
   auto read64 = [](const uint8_t* x, __m128i* a) {
     const __m128i* v = reinterpret_cast<const __m128i*>(x);
-    *a =
-        _mm_add_epi64(*a, _mm_or_si128(_mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
-                                       _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3))));
+    *a = _mm_add_epi64(*a,
+                       _mm_or_si128(_mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
+                                    _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3))));
   };
   auto prefetch = [](const uint8_t* x) {
     _mm_prefetch(reinterpret_cast<const char*>(x), _MM_HINT_T0);

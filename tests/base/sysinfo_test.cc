@@ -236,7 +236,8 @@ TEST(SysinfoTest, ReadAsStreamsReadsEveryByte) {
   std::vector<uint8_t> buf(4 * 128 * 3 + 200 + 64, 0);
   for (int streams : {2, 4}) {
     for (size_t start : {size_t{0}, size_t{1}, size_t{64}}) {
-      for (size_t n : {size_t{0}, size_t{37}, static_cast<size_t>(256 * streams), size_t{4 * 128 * 3 + 150}}) {
+      for (size_t n :
+           {size_t{0}, size_t{37}, static_cast<size_t>(256 * streams), size_t{4 * 128 * 3 + 150}}) {
         uint8_t* p = buf.data() + start;
         EXPECT_EQ(ReadAsStreams(p, n, streams, 0), 0u);
         for (size_t i = 0; i < n; ++i) {
