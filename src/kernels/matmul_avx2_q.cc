@@ -1,12 +1,14 @@
 // AVX2 kernels for the 32-element block types Q4_0, Q4_1, Q5_0, Q5_1, Q8_0.
 //
-// Per block: integer dot of the 32 weight codes with the 32 int8 activations
-// (maddubs + madd: 8 int32 lanes, exact), converted to float and multiplied by
-// d_w * d_a into accumulator (block index mod 2). Offset types fold their
-// offset into the integer sum exactly (sum(q - 8) * a = sum q*a - 8 * sum a);
-// min types (Q4_1, Q5_1) add m * d_a * sum(a) to a scalar accumulator (block mod 2).
-// Result = hsum(acc0 + acc1) + (m0 + m1).
+// Per block: the exact integer dot of the 32 weight codes with the 32 int8
+// activations (maddubs + madd, four blocks' lanes summed by two rounds of
+// hadd). Offset types fold their offset into it exactly (sum(q - 8) * a =
+// sum q*a - 8 * sum a). Then, lane (block index mod 4) of one float vector:
+// acc = fma(d_w * d_a, sum, acc); min types (Q4_1, Q5_1) also
+// macc = fma(m * d_a, sum(a), macc) in the same lane of a second one.
+// Result = ((a0 + a2) + (a1 + a3)) [+ ((m0 + m2) + (m1 + m3))].
 #include <cstddef>
+#include <cstring>
 
 #include "format/quant_blocks.h"
 #include "kernels/act_layout.h"
@@ -57,37 +59,104 @@ struct DecQ8_0 {
   static __m256i Codes(const uint8_t* b) { return LoadU(b + offsetof(Block, qs)); }
 };
 
+// The F16 fields at p + off of blocks 0..3 (kBytes apart) as four floats.
+template <int64_t kBytes>
+inline __m128 F16Quad(const uint8_t* p, size_t off) {
+  uint16_t h[4];
+  for (int i = 0; i < 4; ++i) std::memcpy(&h[i], p + i * kBytes + off, 2);
+  return _mm_cvtph_ps(_mm_setr_epi16(static_cast<int16_t>(h[0]), static_cast<int16_t>(h[1]),
+                                     static_cast<int16_t>(h[2]), static_cast<int16_t>(h[3]), 0, 0,
+                                     0, 0));
+}
+
+// Fixed-tree sum of four lanes: (l0 + l2) + (l1 + l3).
+inline float Hsum4(__m128 v) {
+  const __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));
+  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
 template <class Dec>
 struct Kernel32 {
   using Block = typename Dec::Block;
+  static constexpr int64_t kBytes = sizeof(Block);
 
-  // One block for T tokens into accumulator set `k`.
+  // Codes of the block at p as the unsigned operand of DotUS, and what its
+  // signed operand's sign comes from (Q8_0: |w| against sign(a, w)).
+  static inline __m256i Unsigned(__m256i w) {
+    if constexpr (Dec::kSigned) return _mm256_sign_epi8(w, w);
+    return w;
+  }
+  static inline __m256i Signed(__m256i a, __m256i w) {
+    if constexpr (Dec::kSigned) return _mm256_sign_epi8(a, w);
+    return a;
+  }
+
+  // Blocks b .. b + 3 (at p) for T tokens: their exact integer sums (offset
+  // types with the offset folded in), then lane i of acc[t] =
+  // fma(d_w * d_a, sum, lane i) for block b + i, and (min types) lane i of
+  // macc[t] = fma(m * d_a, sum(a), lane i).
   template <int T>
-  static inline void Step(const uint8_t* blk, int64_t b, const Act32View* xv, __m256 (*acc)[2],
-                          float (*macc)[2], int k) {
-    const __m256i w = Dec::Codes(blk);
-    const float dw = F16Scale(blk + offsetof(Block, d));
-    float mw = 0.0f;
-    if constexpr (Dec::kMin) mw = F16Scale(blk + offsetof(Block, m));
-    __m256i wabs = w;
-    if constexpr (Dec::kSigned) wabs = _mm256_sign_epi8(w, w);
+  static inline void Quad(const uint8_t* p, int64_t b, const Act32View* xv, __m128* acc,
+                          __m128* macc) {
+    __m256i w[4], u[4];
+    for (int i = 0; i < 4; ++i) {
+      w[i] = Dec::Codes(p + i * kBytes);
+      u[i] = Unsigned(w[i]);
+    }
+    const __m128 dw = F16Quad<kBytes>(p, offsetof(Block, d));
+    __m128 mw = _mm_setzero_ps();
+    if constexpr (Dec::kMin) mw = F16Quad<kBytes>(p, offsetof(Block, m));
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) {
-      const __m256i a = LoadU(xv[t].q + b * kQK);
-      __m256i v;
-      if constexpr (Dec::kSigned) {
-        v = DotUS(wabs, _mm256_sign_epi8(a, w));
-      } else {
-        v = DotUS(w, a);
+      __m256i v[4];
+      for (int i = 0; i < 4; ++i) {
+        v[i] = DotUS(u[i], Signed(LoadU(xv[t].q + (b + i) * kQK), w[i]));
       }
-      if constexpr (Dec::kShift >= 0) {
-        const int corr = xv[t].Sum(b) * (1 << Dec::kShift);
-        v = _mm256_sub_epi32(v, _mm256_zextsi128_si256(_mm_cvtsi32_si128(corr)));
-      }
-      const float da = xv[t].Scale(b);
-      acc[t][k] = _mm256_fmadd_ps(_mm256_set1_ps(dw * da), _mm256_cvtepi32_ps(v), acc[t][k]);
+      // hadd(hadd(v0, v1), hadd(v2, v3)): lane i (and 4 + i) = half of block i's
+      // sum; the two halves added give the four sums in order.
+      const __m256i h =
+          _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+      __m128i sum = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+      const __m128i asum = _mm_loadu_si128(reinterpret_cast<const __m128i*>(xv[t].sum + 4 * b));
+      if constexpr (Dec::kShift >= 0) sum = _mm_sub_epi32(sum, _mm_slli_epi32(asum, Dec::kShift));
+      const __m128 da = _mm_loadu_ps(reinterpret_cast<const float*>(xv[t].d + 4 * b));
+      acc[t] = _mm_fmadd_ps(_mm_mul_ps(dw, da), _mm_cvtepi32_ps(sum), acc[t]);
       if constexpr (Dec::kMin) {
-        macc[t][k] += (mw * da) * static_cast<float>(xv[t].Sum(b));
+        macc[t] = _mm_fmadd_ps(_mm_mul_ps(mw, da), _mm_cvtepi32_ps(asum), macc[t]);
+      }
+    }
+  }
+
+  // One block b (at p, one of the last n_blocks % 4) for T tokens into lane
+  // b % 4, the same steps as Quad's for that lane (the other lanes gain 0 * 0).
+  template <int T>
+  static inline void Single(const uint8_t* p, int64_t b, const Act32View* xv, __m128* acc,
+                            __m128* macc) {
+    const __m256i w = Dec::Codes(p);
+    const int lane = static_cast<int>(b % 4);
+    alignas(16) float dw[4] = {}, mw[4] = {};
+    dw[lane] = F16Scale(p + offsetof(Block, d));
+    if constexpr (Dec::kMin) mw[lane] = F16Scale(p + offsetof(Block, m));
+    for (int t = 0; t < T; ++t) {
+      const __m256i v = DotUS(Unsigned(w), Signed(LoadU(xv[t].q + b * kQK), w));
+      alignas(32) int32_t part[8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(part), v);
+      int32_t s = 0;
+      for (int k = 0; k < 8; ++k) s += part[k];
+      if constexpr (Dec::kShift >= 0) s -= xv[t].Sum(b) * (1 << Dec::kShift);
+      alignas(16) int32_t si[4] = {}, ai[4] = {};
+      alignas(16) float da[4] = {};
+      si[lane] = s;
+      ai[lane] = xv[t].Sum(b);
+      da[lane] = xv[t].Scale(b);
+      const __m128 dav = _mm_load_ps(da);
+      acc[t] = _mm_fmadd_ps(_mm_mul_ps(_mm_load_ps(dw), dav),
+                            _mm_cvtepi32_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(si))),
+                            acc[t]);
+      if constexpr (Dec::kMin) {
+        macc[t] = _mm_fmadd_ps(
+            _mm_mul_ps(_mm_load_ps(mw), dav),
+            _mm_cvtepi32_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(ai))), macc[t]);
       }
     }
   }
@@ -96,33 +165,29 @@ struct Kernel32 {
   template <int T, int R>
   static void Rows(const uint8_t* const* w_rows, const uint8_t* const* x, int64_t n_in,
                    float* out) {
-    constexpr int64_t kBytes = sizeof(Block);
     const int64_t nb = n_in / kQK;
     Act32View xv[T];
     for (int t = 0; t < T; ++t) xv[t] = Act32View(x[t], n_in);
-    __m256 acc[R][T][2];
-    float macc[R][T][2];
+    __m128 acc[R][T], macc[R][T];
     for (int r = 0; r < R; ++r) {
-      for (int t = 0; t < T; ++t) {
-        acc[r][t][0] = acc[r][t][1] = _mm256_setzero_ps();
-        macc[r][t][0] = macc[r][t][1] = 0.0f;
-      }
+      for (int t = 0; t < T; ++t) acc[r][t] = macc[r][t] = _mm_setzero_ps();
     }
     int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
+    for (; b + 4 <= nb; b += 4) {
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         const uint8_t* p = w_rows[r] + b * kBytes;
-        _mm_prefetch(reinterpret_cast<const char*>(p) + 512, _MM_HINT_T0);
-        Step<T>(p, b, xv, acc[r], macc[r], 0);
-        Step<T>(p + kBytes, b + 1, xv, acc[r], macc[r], 1);
+        for (int64_t o = 0; o < 4 * kBytes; o += 64) {
+          _mm_prefetch(reinterpret_cast<const char*>(p) + 512 + o, _MM_HINT_T0);
+        }
+        Quad<T>(p, b, xv, acc[r], macc[r]);
       }
     }
     for (int r = 0; r < R; ++r) {
-      if (b < nb) Step<T>(w_rows[r] + b * kBytes, b, xv, acc[r], macc[r], 0);
+      for (int64_t c = b; c < nb; ++c) Single<T>(w_rows[r] + c * kBytes, c, xv, acc[r], macc[r]);
       for (int t = 0; t < T; ++t) {
-        out[r * T + t] = HsumPs(_mm256_add_ps(acc[r][t][0], acc[r][t][1]));
-        if constexpr (Dec::kMin) out[r * T + t] += macc[r][t][0] + macc[r][t][1];
+        out[r * T + t] = Hsum4(acc[r][t]);
+        if constexpr (Dec::kMin) out[r * T + t] += Hsum4(macc[r][t]);
       }
     }
   }
