@@ -201,6 +201,21 @@ TEST(ChatTemplate, ErrorsNameLineAndColumn) {
   EXPECT_EQ(RenderError("{{ 1 + }}").reason(), "template.syntax");
 }
 
+// Unknown or unsupported filters, tests, methods and functions are the
+// template's fault like any other render error: InvalidArgument with reason
+// "template.render" (they used to keep the builtins' NotFound / Unimplemented
+// codes; found by chat_template_fuzz).
+TEST(ChatTemplate, UnknownNamesAreRenderErrors) {
+  for (const char* source : {"{{ 'x' | nope }}", "{{ 1 is nope }}", "{{ 'a'.nope() }}",
+                             "{{ nope_function(1) }}", "{{ '%s' % 1 }}"}) {
+    SCOPED_TRACE(source);
+    const Status s = RenderError(source);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+    EXPECT_EQ(s.reason(), "template.render");
+    EXPECT_NE(s.message().find("template line 1, column"), std::string::npos) << s.message();
+  }
+}
+
 TEST(ChatTemplate, Builtins) {
   for (std::string_view name : BuiltinTemplateNames()) {
     SCOPED_TRACE(std::string(name));

@@ -37,11 +37,16 @@ class Evaluator {
   using Frame = std::unordered_map<std::string, Value>;
 
   // Positions errors from builtins; errors already positioned pass through.
+  // Builtins report an unknown filter, test or method as NotFound and an
+  // unsupported one as Unimplemented; to the caller all of these are the
+  // template's fault, so they become InvalidArgument "template.render" (only
+  // limits keep ResourceExhausted), as template.h promises.
   static Status At(int line, int col, const Status& s) {
     if (StartsWith(s.reason(), "template.")) return s;
-    return Status(
-        s.code(), Where(line, col, s.message()),
-        s.code() == StatusCode::kResourceExhausted ? "template.limit" : "template.render");
+    if (s.code() == StatusCode::kResourceExhausted) {
+      return Status(s.code(), Where(line, col, s.message()), "template.limit");
+    }
+    return InvalidArgumentError(Where(line, col, s.message()), "template.render");
   }
   static Status ErrorAt(int line, int col, std::string_view what) {
     return InvalidArgumentError(Where(line, col, what), "template.render");
