@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/check.h"
 #include "base/json.h"
@@ -45,9 +46,9 @@ json::Value Parsed(std::string_view text) {
   return std::move(v).value();
 }
 
-json::Value Context(uint8_t flags) {
-  static const json::Value messages = Parsed(kMessages);
-  static const json::Value tools = Parsed(kTools);
+json::Value MakeContext(uint8_t flags) {
+  const json::Value messages = Parsed(kMessages);
+  const json::Value tools = Parsed(kTools);
   json::Value msgs = messages;
   if ((flags & 4) == 0) {
     // Without the tool call and its result: the assistant's plain reply.
@@ -66,6 +67,16 @@ json::Value Context(uint8_t flags) {
       {"messages", std::move(msgs)}, {"tools", (flags & 2) != 0 ? tools : json::Value()},
       {"documents", nullptr},        {"add_generation_prompt", (flags & 1) != 0},
       {"bos_token", "<s>"},          {"eos_token", "</s>"}};
+}
+
+// The conversation of byte 0's low three bits, built once per choice.
+const json::Value& Context(uint8_t flags) {
+  static const std::vector<json::Value> contexts = [] {
+    std::vector<json::Value> c;
+    for (uint8_t f = 0; f < 8; ++f) c.push_back(MakeContext(f));
+    return c;
+  }();
+  return contexts[flags & 7];
 }
 
 bool Allowed(const Status& s) {
@@ -94,7 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_output_bytes = 64 << 10;
   limits.max_steps = 20'000;
   limits.max_range = 1'000;
-  const json::Value context = Context(flags);
+  const json::Value& context = Context(flags);
   Result<std::string> out = t->Render(context, limits);
   if (!out.ok()) {
     HEARTH_CHECK(Allowed(out.status()), "unexpected render status: %s",
