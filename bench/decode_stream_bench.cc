@@ -1,20 +1,21 @@
 // How close a decode's matrix products come to the machine's read bandwidth,
-// apart from everything else a decode step does (norms, attention, barrier
-// waits). The model's matrices in decode order (per layer q, k, v | o |
-// gate, up | down, then the output), each split evenly between the threads,
-// which meet at a barrier after each group, are run two ways, alternating,
-// each right after a read-bandwidth probe over as many bytes:
-//   kernels  Matmul on one prepared row, as a decode step runs it;
-//   loads    the same bytes read as the probe reads (ReadAsStreams): each
-//            thread's share as four streams side by side, no software
-//            prefetch (the probe's fastest pattern on a Zen 5 VM): the ceiling
-//            for this sequence of products and barriers.
-// Prints the median ratio of each to the probe; the gap between the two is
-// what the kernels lose against plain reads of the same bytes. Needs memory for the model and as
-// much again for the probe's buffer. With --prefetch D1,D2,... the kernels run
-// once per weight prefetch distance in each round (SetWeightPrefetchBytes),
-// and each distance's ratio to the first one's in the same round is reported
-// too (paired, so that the machine's drift between rounds cancels).
+// apart from everything else a decode step does (norms, attention). The
+// model's matrices in decode order (per layer q, k, v | o | gate, up | down,
+// then the output), each split evenly between the threads, which meet at a
+// barrier after each group, are run as variants:
+//   kernels@D  Matmul on one prepared row, as a decode step runs it, with the
+//              weight prefetch distance D (SetWeightPrefetchBytes);
+//   loads      the same bytes read as the probe reads (ReadAsStreams): each
+//              thread's share as four streams side by side, no software
+//              prefetch (the probe's fastest pattern on a Zen 5 VM): the
+//              ceiling for this sequence of products and barriers.
+// Each round measures the read-bandwidth probe over as many bytes, then runs
+// the variants token by token in turn (token k runs variant (k + round) mod
+// n, `--tokens` of each), so a variant and the next are never more than a
+// token (~10 ms) apart and the machine's drift cancels in their ratio; thread
+// 0 times each token. Prints each variant's share of the probe per round, the
+// medians, and each variant's median ratio to the first one's in the same
+// round. Needs memory for the model and as much again for the probe's buffer.
 //   decode_stream_bench MODEL [--tokens 10] [--rounds 5] [--threads 2]
 //                             [--prefetch 2048,6144]
 #include <algorithm>
@@ -158,17 +159,25 @@ int Main(int argc, char** argv) {
     return 1;
   }
   std::vector<float> y(static_cast<size_t>(max_out) * threads);
-  // One pass over every group `tokens` times; returns GB/s of weight bytes.
-  auto pass = [&](bool kernels_on) {
+  if (dists.empty()) dists.push_back(kernels::WeightPrefetchBytes());
+  // Variants 0 .. nk - 1: the kernels at dists[v]; variant nk: the plain loads.
+  const int nk = static_cast<int>(dists.size()), nv = nk + 1;
+  // One pass: tokens * nv tokens, token k running variant (k + shift) % nv;
+  // adds each token's seconds (thread 0's clock, barrier to barrier) to secs[v].
+  auto pass = [&](int shift, std::vector<double>* secs) {
     SpinBarrier barrier(threads);
     auto run = [&](int t) {
       uint64_t acc = 0;
-      for (int k = 0; k < tokens; ++k) {
+      for (int k = 0; k < tokens * nv; ++k) {
+        const int v = (k + shift) % nv;
+        // Global: every thread sets the same value after the same barrier.
+        if (v < nk) kernels::SetWeightPrefetchBytes(dists[v]);
+        const double t0 = Seconds();
         for (const Group& g : groups) {
           for (const Product& p : g) {
             const Matrix& w = *p.w;
             const int64_t lo = w.n_out * t / threads, hi = w.n_out * (t + 1) / threads;
-            if (kernels_on) {
+            if (v < nk) {
               const kernels::MatmulArgs a{
                   w.type,     w.data,     w.row_bytes, w.n_in,
                   p.x.data(), p.x.size(), 1,           y.data() + max_out * t,
@@ -181,51 +190,49 @@ int Main(int argc, char** argv) {
           }
           barrier.Wait();
         }
+        if (t == 0) (*secs)[v] += Seconds() - t0;
       }
       g_sink.fetch_add(acc, std::memory_order_relaxed);
     };
-    const double s0 = Seconds();
     std::vector<std::thread> pool;
     for (int t = 1; t < threads; ++t) pool.emplace_back(run, t);
     run(0);
     for (std::thread& th : pool) th.join();
-    return static_cast<double>(bytes) * tokens / (Seconds() - s0) / 1e9;
   };
-  if (dists.empty()) dists.push_back(kernels::WeightPrefetchBytes());
-  std::printf("%s: %.0f MiB of weights, %d thread(s), %s, %d token(s) per pass\n", argv[1],
-              static_cast<double>(bytes) / (1 << 20), threads, kernels::IsaName(isa), tokens);
-  pass(true);  // warm-up: page-in, first-touch of scratch
-  // Variants: the kernels at each prefetch distance, then the plain loads.
-  const size_t nk = dists.size(), nv = nk + 1;
-  std::vector<std::vector<double>> ratio(nv), paired(nk);
+  auto name = [&](int v) {
+    return v < nk ? "kernels@" + std::to_string(dists[v]) : std::string("loads");
+  };
+  std::printf("%s: %.0f MiB of weights, %d thread(s), %s, %d token(s) per variant and round\n",
+              argv[1], static_cast<double>(bytes) / (1 << 20), threads, kernels::IsaName(isa),
+              tokens);
+  std::vector<double> warm(nv, 0.0);
+  pass(0, &warm);  // warm-up: page-in, first-touch of scratch
+  std::vector<std::vector<double>> ratio(nv);
   std::vector<double> probes;
   for (int r = 0; r < rounds; ++r) {
-    std::printf("round %d:", r + 1);
-    for (size_t k = 0; k < nv; ++k) {
-      if (k < nk) kernels::SetWeightPrefetchBytes(dists[k]);
-      const int n = ReadBandwidthProbe::patterns();
-      const double bw = (*probe)->Measure(n, n, 1.0).gb_per_s;
-      const double v = pass(k < nk);
-      probes.push_back(bw);
-      ratio[k].push_back(v / bw);
-      if (k < nk) paired[k].push_back(ratio[k].back() / ratio[0].back());
-      if (k < nk) {
-        std::printf(" kernels@%lld %.2f GB/s (%.1f%%),", static_cast<long long>(dists[k]), v,
-                    100 * ratio[k].back());
-      } else {
-        std::printf(" loads %.2f GB/s (%.1f%%)\n", v, 100 * ratio[k].back());
-      }
+    const int n = ReadBandwidthProbe::patterns();
+    const double bw = (*probe)->Measure(n, n, 1.0).gb_per_s;
+    probes.push_back(bw);
+    std::vector<double> secs(nv, 0.0);
+    pass(r % nv, &secs);
+    std::printf("round %d (probe %.1f GB/s):", r + 1, bw);
+    for (int v = 0; v < nv; ++v) {
+      const double gbs = static_cast<double>(bytes) * tokens / secs[v] / 1e9;
+      ratio[v].push_back(gbs / bw);
+      std::printf(" %s %.2f GB/s (%.1f%%)", name(v).c_str(), gbs, 100 * ratio[v].back());
     }
+    std::printf("\n");
     std::fflush(stdout);
   }
   kernels::SetWeightPrefetchBytes(0);
   std::printf("median of %d rounds, %% of the probe (%.1f GB/s):", rounds, Median(probes));
-  for (size_t k = 0; k < nk; ++k) {
-    std::printf(" kernels@%lld %.1f%%", static_cast<long long>(dists[k]), 100 * Median(ratio[k]));
-    if (k > 0) std::printf(" (x%.3f paired)", Median(paired[k]));
-    std::printf(",");
+  for (int v = 0; v < nv; ++v) {
+    std::vector<double> paired;
+    for (int r = 0; r < rounds; ++r) paired.push_back(ratio[v][r] / ratio[0][r]);
+    std::printf(" %s %.1f%%", name(v).c_str(), 100 * Median(ratio[v]));
+    if (v > 0) std::printf(" (x%.3f paired)", Median(paired));
+    std::printf(v + 1 < nv ? "," : "\n");
   }
-  std::printf(" loads %.1f%%\n", 100 * Median(ratio[nk]));
   return 0;
 }
 
