@@ -121,6 +121,35 @@ TEST(EngineCliTest, BenchJsonLines) {
   EXPECT_EQ(lines, 4);
 }
 
+// -d D,... runs every test after D untimed tokens: names ppN@dD / tgN@dD
+// (plain names at depth 0) and a "depth" key; bad depths are usage errors.
+TEST(EngineCliTest, BenchDepths) {
+  HEARTH_REQUIRE_SHARED();
+  const std::string base = Hearth() + " bench -m " + Aidreams() + " -p 8 -n 4 -r 1 -t 1 ";
+  auto r = RunCommand(base + "-d 0,16 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::vector<std::string> tests;
+  for (std::string_view line : StrSplit(r.output, '\n')) {
+    if (line.empty()) continue;
+    auto j = json::Parse(line);
+    ASSERT_TRUE(j.ok()) << line;
+    const std::string test = j->Find("test")->as_string();
+    tests.push_back(test);
+    const int64_t depth = j->Find("depth")->as_int();
+    EXPECT_EQ(depth, test.find("@d16") != std::string::npos ? 16 : 0) << test;
+    EXPECT_GT(j->Find("tokens_per_second")->as_double(), 0.0);
+  }
+  EXPECT_EQ(tests, std::vector<std::string>({"pp8", "pp8@d16", "tg4", "tg4@d16"}));
+  auto text = RunCommand(base + "-d 16");
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_NE(text.output.find("tg4@d16"), std::string::npos) << text.output;
+  for (const char* bad : {"-d -1", "-d 70000", "-d x", "-d 1,,2"}) {
+    auto e = RunCommand(base + bad, true);
+    EXPECT_NE(e.exit_code, 0) << bad;
+    EXPECT_NE(e.output.find("hearth bench: error:"), std::string::npos) << bad << ": " << e.output;
+  }
+}
+
 // -t takes one count or a list to sweep; --thread-list is the same option.
 // (The base command asks for --json, so "--md" is a conflicting second format.)
 TEST(EngineCliTest, BenchThreadCounts) {

@@ -21,6 +21,7 @@ namespace {
 struct BenchResult {
   std::string test;
   int threads = 0;
+  int depth = 0;                // tokens in the context before the timed ones
   std::vector<double> samples;  // tokens per second
   double median = 0, min = 0, max = 0;
   double bandwidth_gbs = 0;  // tg only
@@ -58,19 +59,29 @@ uint64_t ProbeBytes(uint64_t bytes_per_token) {
 
 // One repetition on a session that is reused (reset) across repetitions, as a
 // server reuses its sessions: its threads and their buffers are warm after the
-// warm-up run, and a repetition measures only the evaluation.
-Result<double> TimeOnce(Session* s, bool prefill, int n) {
-  std::vector<int32_t> tokens(static_cast<size_t>(n));
+// warm-up run, and a repetition measures only the evaluation. With `depth`,
+// that many tokens are evaluated first, untimed (micro-batches of the
+// session's batch size), so the timed tokens attend to a filled KV cache.
+Result<double> TimeOnce(Session* s, bool prefill, int n, int depth) {
+  std::vector<int32_t> tokens(static_cast<size_t>(depth + n));
   const int64_t vocab = static_cast<int64_t>(s->model().hparams().n_vocab);
-  for (int i = 0; i < n; ++i) tokens[i] = static_cast<int32_t>((i * 7919 + 13) % vocab);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    tokens[i] = static_cast<int32_t>((static_cast<int64_t>(i) * 7919 + 13) % vocab);
+  }
   s->Reset();
   std::vector<float> logits;
+  if (depth > 0) {
+    HEARTH_RETURN_IF_ERROR(s->Eval(
+        std::span<const int32_t>(tokens.data(), static_cast<size_t>(depth)), false, &logits));
+  }
+  const int32_t* timed = tokens.data() + depth;
   const auto t0 = std::chrono::steady_clock::now();
   if (prefill) {
-    HEARTH_RETURN_IF_ERROR(s->Eval(tokens, false, &logits));
+    HEARTH_RETURN_IF_ERROR(
+        s->Eval(std::span<const int32_t>(timed, static_cast<size_t>(n)), false, &logits));
   } else {
     for (int i = 0; i < n; ++i) {
-      HEARTH_RETURN_IF_ERROR(s->Eval(std::span<const int32_t>(&tokens[i], 1), false, &logits));
+      HEARTH_RETURN_IF_ERROR(s->Eval(std::span<const int32_t>(timed + i, 1), false, &logits));
     }
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -83,7 +94,9 @@ int RunBench(int argc, char** argv) {
   ArgParser p(
       "hearth bench",
       "Measure prefill (ppN: N prompt tokens in one batch) and decode (tgN: N tokens one\n"
-      "at a time) throughput from an empty context. Reports the median over repetitions\n"
+      "at a time) throughput from an empty context, or with --depth D after D tokens\n"
+      "(ppN@dD, tgN@dD: attention then reads D more positions per token; the roofline\n"
+      "still counts weight bytes only). Reports the median over repetitions\n"
       "after one warm-up run (one session per test, reset between runs, as a server reuses\n"
       "its sessions), and for decode the weight-read bandwidth achieved against\n"
       "this machine's read bandwidth, measured as the weights are read: on 4 KiB pages\n"
@@ -92,11 +105,18 @@ int RunBench(int argc, char** argv) {
   AddEngineOptions(p, ThreadsOption::kList);
   p.Option("n-prompt", 'p', "N,...", "prefill lengths (0 to skip)", "512");
   p.Option("n-gen", 'n', "N,...", "decode lengths (0 to skip)", "128");
+  p.Option("depth", 'd', "N,...",
+           "tokens already in the context before each test (evaluated untimed); several "
+           "depths are run one after another",
+           "0");
   p.Option("thread-list", 0, "N,...", "the same as -t N,...", "physical cores");
   p.Option("repetitions", 'r', "N", "timed repetitions per test", "5");
   p.Flag("json", 0, "one JSON object per line and test");
   p.Flag("md", 0, "a markdown table");
-  p.Epilog("Example:\n  hearth bench -m tinyllama-q4_0.gguf -p 128,512 -n 128 -t 1,2 --json");
+  p.Epilog(
+      "Examples:\n  hearth bench -m tinyllama-q4_0.gguf -p 128,512 -n 128 -t 1,2 --json\n"
+      "  hearth bench -m tinyllama-q4_0.gguf -p 0 -n 128 -d 0,1024,2048   (decode as the "
+      "context fills)");
   auto args = p.Parse(argc, argv);
   if (!args.ok()) return ReportError("bench", args.status());
   if (args->help) {
@@ -109,6 +129,8 @@ int RunBench(int argc, char** argv) {
   if (!pps.ok()) return ReportError("bench", pps.status());
   auto tgs = args->GetIntList("n-gen", {128}, 0, 1 << 16);
   if (!tgs.ok()) return ReportError("bench", tgs.status());
+  auto depths = args->GetIntList("depth", {0}, 0, 1 << 16);
+  if (!depths.ok()) return ReportError("bench", depths.status());
   auto reps = args->GetInt("repetitions", 5, 1, 1000);
   if (!reps.ok()) return ReportError("bench", reps.status());
   if (args->Has("json") && args->Has("md")) {
@@ -151,69 +173,76 @@ int RunBench(int argc, char** argv) {
     for (int pass = 0; pass < 2; ++pass) {
       const bool prefill = pass == 0;
       for (int64_t n : prefill ? *pps : *tgs) {
-        if (n == 0) continue;
-        SessionOptions so = setup->session;
-        so.n_threads = static_cast<int>(threads);
-        so.n_ctx = std::max<int>(static_cast<int>(n) + 16, so.n_ctx);
-        if (prefill && !args->Has("batch")) so.n_batch = static_cast<int>(n);
-        BenchResult r;
-        r.test = (prefill ? "pp" : "tg") + std::to_string(n);
-        r.threads = static_cast<int>(threads);
-        auto session = Session::Create(*model, so);
-        if (!session.ok()) return ReportError("bench", session.status());
-        for (int rep = -1; rep < *reps; ++rep) {
-          // Decode: the ceiling measured right before each timed repetition,
-          // so that the ratio is taken under the same conditions.
-          if (!prefill && rep >= 0 && probe.ok()) {
-            const int np = ReadBandwidthProbe::patterns();  // each read pattern once
-            r.machine_samples.push_back((*probe)->Measure(np, np, 1.0).gb_per_s);
+        for (int64_t depth : *depths) {
+          if (n == 0) continue;
+          SessionOptions so = setup->session;
+          so.n_threads = static_cast<int>(threads);
+          so.n_ctx = std::max<int>(static_cast<int>(depth + n) + 16, so.n_ctx);
+          if (prefill && !args->Has("batch")) so.n_batch = static_cast<int>(n);
+          BenchResult r;
+          r.test = (prefill ? "pp" : "tg") + std::to_string(n);
+          if (depth > 0) r.test += "@d" + std::to_string(depth);
+          r.depth = static_cast<int>(depth);
+          r.threads = static_cast<int>(threads);
+          auto session = Session::Create(*model, so);
+          if (!session.ok()) return ReportError("bench", session.status());
+          for (int rep = -1; rep < *reps; ++rep) {
+            // Decode: the ceiling measured right before each timed repetition,
+            // so that the ratio is taken under the same conditions.
+            if (!prefill && rep >= 0 && probe.ok()) {
+              const int np = ReadBandwidthProbe::patterns();  // each read pattern once
+              r.machine_samples.push_back((*probe)->Measure(np, np, 1.0).gb_per_s);
+            }
+            auto tps = TimeOnce(session->get(), prefill, static_cast<int>(n), r.depth);
+            if (!tps.ok()) return ReportError("bench", tps.status());
+            if (rep >= 0) r.samples.push_back(*tps);
           }
-          auto tps = TimeOnce(session->get(), prefill, static_cast<int>(n));
-          if (!tps.ok()) return ReportError("bench", tps.status());
-          if (rep >= 0) r.samples.push_back(*tps);
-        }
-        r.prefetch_bytes = (*session)->prefetch_bytes();
-        r.median = Median(r.samples);
-        r.min = *std::min_element(r.samples.begin(), r.samples.end());
-        r.max = *std::max_element(r.samples.begin(), r.samples.end());
-        r.machine_gbs = Median(r.machine_samples);
-        if (!prefill) r.bandwidth_gbs = r.median * static_cast<double>(bytes_per_token) / 1e9;
-        if (as_json) {
-          json::Writer w;
-          w.BeginObject();
-          w.Key("test"), w.String(r.test);
-          w.Key("model"), w.String(model_name);
-          w.Key("threads"), w.Int(r.threads);
-          w.Key("isa"), w.String(kernels::IsaName(kernels::ActiveIsa()));
-          w.Key("load"), w.String(!huge ? "mmap" : setup->load.repack ? "memory" : "memory-plain");
-          w.Key("repacked_matrices"), w.Int((*model)->repacked_matrices());
-          w.Key("tokens_per_second"), w.Double(r.median);
-          w.Key("min"), w.Double(r.min);
-          w.Key("max"), w.Double(r.max);
-          w.Key("samples");
-          w.BeginArray();
-          for (double v : r.samples) w.Double(v);
-          w.EndArray();
-          w.Key("weight_bytes"), w.Uint((*model)->weight_bytes());
-          if (!prefill) {
-            w.Key("bytes_per_token"), w.Uint(bytes_per_token);
-            w.Key("bandwidth_gb_per_s"), w.Double(r.bandwidth_gbs);
-            w.Key("machine_bandwidth_gb_per_s"), w.Double(r.machine_gbs);
-            w.Key("machine_bandwidth_samples");
+          r.prefetch_bytes = (*session)->prefetch_bytes();
+          r.median = Median(r.samples);
+          r.min = *std::min_element(r.samples.begin(), r.samples.end());
+          r.max = *std::max_element(r.samples.begin(), r.samples.end());
+          r.machine_gbs = Median(r.machine_samples);
+          if (!prefill) r.bandwidth_gbs = r.median * static_cast<double>(bytes_per_token) / 1e9;
+          if (as_json) {
+            json::Writer w;
+            w.BeginObject();
+            w.Key("test"), w.String(r.test);
+            w.Key("model"), w.String(model_name);
+            w.Key("threads"), w.Int(r.threads);
+            w.Key("depth"), w.Int(r.depth);
+            w.Key("isa"), w.String(kernels::IsaName(kernels::ActiveIsa()));
+            w.Key("load"), w.String(!huge                ? "mmap"
+                                    : setup->load.repack ? "memory"
+                                                         : "memory-plain");
+            w.Key("repacked_matrices"), w.Int((*model)->repacked_matrices());
+            w.Key("tokens_per_second"), w.Double(r.median);
+            w.Key("min"), w.Double(r.min);
+            w.Key("max"), w.Double(r.max);
+            w.Key("samples");
             w.BeginArray();
-            for (double v : r.machine_samples) w.Double(v);
+            for (double v : r.samples) w.Double(v);
             w.EndArray();
-            w.Key("machine_bandwidth_buffer_bytes"), w.Uint(probe_bytes);
-            w.Key("prefetch_bytes"), w.Int(r.prefetch_bytes);
-            w.Key("prefetch_tuned"), w.Bool(setup->session.prefetch_bytes == 0);
-            w.Key("roofline_percent"),
-                w.Double(r.machine_gbs > 0 ? 100 * r.bandwidth_gbs / r.machine_gbs : 0);
+            w.Key("weight_bytes"), w.Uint((*model)->weight_bytes());
+            if (!prefill) {
+              w.Key("bytes_per_token"), w.Uint(bytes_per_token);
+              w.Key("bandwidth_gb_per_s"), w.Double(r.bandwidth_gbs);
+              w.Key("machine_bandwidth_gb_per_s"), w.Double(r.machine_gbs);
+              w.Key("machine_bandwidth_samples");
+              w.BeginArray();
+              for (double v : r.machine_samples) w.Double(v);
+              w.EndArray();
+              w.Key("machine_bandwidth_buffer_bytes"), w.Uint(probe_bytes);
+              w.Key("prefetch_bytes"), w.Int(r.prefetch_bytes);
+              w.Key("prefetch_tuned"), w.Bool(setup->session.prefetch_bytes == 0);
+              w.Key("roofline_percent"),
+                  w.Double(r.machine_gbs > 0 ? 100 * r.bandwidth_gbs / r.machine_gbs : 0);
+            }
+            w.EndObject();
+            std::printf("%s\n", w.str().c_str());
+            std::fflush(stdout);
           }
-          w.EndObject();
-          std::printf("%s\n", w.str().c_str());
-          std::fflush(stdout);
+          results.push_back(r);
         }
-        results.push_back(r);
       }
     }
   }
@@ -245,8 +274,9 @@ int RunBench(int argc, char** argv) {
         std::printf("| %s | %s | %d | %.2f | %.2f | %.2f | %s | %s |\n", model_name.c_str(),
                     r.test.c_str(), r.threads, r.median, r.min, r.max, gbs.c_str(), roof.c_str());
       } else {
-        std::printf("  %-7s %2d threads  %9.2f tok/s  (min %.2f, max %.2f)%s%s%s\n", r.test.c_str(),
-                    r.threads, r.median, r.min, r.max, tg ? ("  " + gbs + " GB/s").c_str() : "",
+        std::printf("  %-12s %2d threads  %9.2f tok/s  (min %.2f, max %.2f)%s%s%s\n",
+                    r.test.c_str(), r.threads, r.median, r.min, r.max,
+                    tg ? ("  " + gbs + " GB/s").c_str() : "",
                     tg && !roof.empty() ? (" = " + roof + " GB/s read bandwidth").c_str() : "",
                     tg ? StrFormat(", prefetch %lld B%s", static_cast<long long>(r.prefetch_bytes),
                                    setup->session.prefetch_bytes == 0 ? " (tuned)" : "")
