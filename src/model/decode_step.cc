@@ -80,7 +80,6 @@ void Forward::DecodeThread(int t, const BatchRow& row, float* logits, SpinBarrie
   const bool neox = hp.rope_type == RopeType::kNeox;
   const float* cs = rope_cs_.data();
   KvCache& kv = *row.kv;
-  const size_t kv_elem = kv.type() == KvType::kF32 ? 4 : 2;
   StepScratch& s = step_[static_cast<size_t>(t)];
 
   float* x = x_.data();
@@ -125,21 +124,19 @@ void Forward::DecodeThread(int t, const BatchRow& row, float* logits, SpinBarrie
     rows(w, proj_.data(), in, sh.lo, sh.hi);
     if (sh.lo < sh.hi) AddInto(x + sh.lo, proj_.data() + sh.lo, static_cast<int>(sh.hi - sh.lo));
   };
-  // Loads the K/V rows of earlier positions of KV heads [h0, h1) into L1 ahead
-  // of their attention (strided rows the hardware does not prefetch by itself):
-  // the first positions (the attention's first reads), at most
-  // kKvPrefetchBytes, as much as measured (tg128 on TinyLlama with two
-  // threads); a longer history is left to the hardware (not measured).
+  // Loads the K/V of earlier positions of KV heads [h0, h1) into L1 ahead of
+  // their attention: each head's first positions (the attention's first reads,
+  // contiguous), at most kKvPrefetchBytes in all, as much as measured (tg128 on
+  // TinyLlama with two threads); the rest is left to the hardware.
   constexpr size_t kKvPrefetchBytes = size_t{64} << 10;
   auto prefetch_kv = [&](int layer, int64_t h0, int64_t h1) {
-    const size_t off = static_cast<size_t>(h0) * hd * kv_elem;
-    const size_t len = static_cast<size_t>(h1 - h0) * hd * kv_elem;
-    if (len == 0) return;
-    const int n = static_cast<int>(std::min<size_t>(row.pos, kKvPrefetchBytes / (2 * len)));
-    for (int p = 0; p < n; ++p) {
-      const uint8_t* kr = kv.k(layer, p) + off;
-      const uint8_t* vr = kv.v(layer, p) + off;
-      for (size_t b = 0; b < len; b += 64) {
+    if (h1 <= h0) return;
+    const size_t per_head = std::min<size_t>(static_cast<size_t>(row.pos) * kv.head_bytes(),
+                                             kKvPrefetchBytes / (2 * static_cast<size_t>(h1 - h0)));
+    for (int64_t kh = h0; kh < h1; ++kh) {
+      const uint8_t* kr = kv.k(layer, static_cast<int>(kh), 0);
+      const uint8_t* vr = kv.v(layer, static_cast<int>(kh), 0);
+      for (size_t b = 0; b < per_head; b += 64) {
         PrefetchL1(kr + b);
         PrefetchL1(vr + b);
       }
@@ -156,15 +153,15 @@ void Forward::DecodeThread(int t, const BatchRow& row, float* logits, SpinBarrie
     }
     Rope(q, group, hd, rope_dims, neox, cs);
     Rope(k, 1, hd, rope_dims, neox, cs);
-    StoreKv(k, hd, kv.type(), kv.k(layer, row.pos) + kh * hd * kv_elem);
-    StoreKv(v, hd, kv.type(), kv.v(layer, row.pos) + kh * hd * kv_elem);
+    StoreKv(k, hd, kv.type(), kv.k(layer, static_cast<int>(kh), row.pos));
+    StoreKv(v, hd, kv.type(), kv.v(layer, static_cast<int>(kh), row.pos));
     s.scores.resize(static_cast<size_t>(row.pos + 1) * group);
     kernels::AttnArgs a;
     a.q = q;
-    a.k = kv.k(layer, 0);
-    a.v = kv.v(layer, 0);
-    a.row_bytes = kv.row_bytes();
-    a.head_offset = static_cast<int>(kh) * hd;
+    a.k = kv.k(layer, static_cast<int>(kh), 0);
+    a.v = kv.v(layer, static_cast<int>(kh), 0);
+    a.row_bytes = kv.head_bytes();
+    a.head_offset = 0;
     a.head_dim = hd;
     a.n_pos = row.pos + 1;
     a.f16 = kv.type() == KvType::kF16;

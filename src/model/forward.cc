@@ -137,10 +137,10 @@ void Forward::Attention(int layer, std::span<const BatchRow> rows) {
       const KvCache& kv = *rows[t].kv;
       kernels::AttnArgs a;
       a.q = q_.data() + static_cast<size_t>(t) * q_dim + kh * group * hd;
-      a.k = kv.k(layer, 0);
-      a.v = kv.v(layer, 0);
-      a.row_bytes = kv.row_bytes();
-      a.head_offset = kh * hd;
+      a.k = kv.k(layer, kh, 0);
+      a.v = kv.v(layer, kh, 0);
+      a.row_bytes = kv.head_bytes();
+      a.head_offset = 0;
       a.head_dim = hd;
       a.n_pos = rows[t].pos + 1;  // attends to positions 0..pos
       a.f16 = kv.type() == KvType::kF16;
@@ -217,8 +217,10 @@ Status Forward::Run(std::span<const BatchRow> rows, float* logits) {
         const float* cs = rope_cs_.data() + t * hp.rope_dims;
         Rope(q, static_cast<int>(hp.n_head), hd, static_cast<int>(hp.rope_dims), neox, cs);
         Rope(k, static_cast<int>(hp.n_head_kv), hd, static_cast<int>(hp.rope_dims), neox, cs);
-        StoreKv(k, kv_dim, kv.type(), kv.k(static_cast<int>(l), pos));
-        StoreKv(v, kv_dim, kv.type(), kv.v(static_cast<int>(l), pos));
+        for (int h = 0; h < static_cast<int>(hp.n_head_kv); ++h) {
+          StoreKv(k + h * hd, hd, kv.type(), kv.k(static_cast<int>(l), h, pos));
+          StoreKv(v + h * hd, hd, kv.type(), kv.v(static_cast<int>(l), h, pos));
+        }
       }
     });
     Attention(static_cast<int>(l), rows);

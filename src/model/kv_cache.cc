@@ -19,9 +19,10 @@ Result<KvCache> KvCache::Create(const HParams& hp, int n_ctx, KvType type) {
   KvCache c;
   c.type_ = type;
   c.n_ctx_ = n_ctx;
-  c.row_elems_ = static_cast<int64_t>(hp.n_head_kv * hp.head_dim);
-  c.row_bytes_ = static_cast<size_t>(c.row_elems_) * (type == KvType::kF32 ? 4 : 2);
-  const size_t bytes = c.row_bytes_ * hp.n_layer * static_cast<size_t>(n_ctx);
+  c.n_head_kv_ = static_cast<int>(hp.n_head_kv);
+  c.head_dim_ = static_cast<int>(hp.head_dim);
+  c.head_bytes_ = static_cast<size_t>(hp.head_dim) * (type == KvType::kF32 ? 4 : 2);
+  const size_t bytes = c.head_bytes_ * hp.n_head_kv * hp.n_layer * static_cast<size_t>(n_ctx);
   // Refuse up front what the machine cannot hold, naming the numbers (DESIGN §4),
   // rather than failing inside the allocator.
   if (auto mem = GetMemoryInfo(); mem.ok() && 2 * bytes > mem->EffectiveAvailableBytes()) {

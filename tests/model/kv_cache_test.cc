@@ -18,7 +18,12 @@ TEST(KvCacheTest, SizesFollowTheKvHeads) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->row_elems(), 32);
   EXPECT_EQ(c->bytes(), 2u * 5 * 128 * 32 * 2);
-  EXPECT_EQ(c->k(1, 3) - c->k(0, 0), static_cast<ptrdiff_t>((128 + 3) * 32 * 2));
+  EXPECT_EQ(c->head_bytes(), 8u * 2);
+  // Head-major: [layer][kv head][position][head_dim].
+  EXPECT_EQ(c->k(0, 0, 1) - c->k(0, 0, 0), 16);
+  EXPECT_EQ(c->k(0, 1, 0) - c->k(0, 0, 0), 128 * 16);
+  EXPECT_EQ(c->k(1, 2, 3) - c->k(0, 0, 0), static_cast<ptrdiff_t>(((4 + 2) * 128 + 3) * 16));
+  EXPECT_EQ(c->v(1, 2, 3) - c->v(0, 0, 0), c->k(1, 2, 3) - c->k(0, 0, 0));
 }
 
 TEST(KvCacheTest, RefusesWhatTheMachineCannotHold) {
