@@ -43,9 +43,12 @@ void AttendHeadRef(const AttnArgs& a) {
 }
 
 void AttendHead(const AttnArgs& a, Isa isa) {
-  const bool x86 =
-      isa == Isa::kAvx2 || isa == Isa::kAvx512 || isa == Isa::kAvx512Vnni || isa == Isa::kAmx;
-  if (x86 && a.head_dim % 8 == 0) {
+  const bool avx512 = isa == Isa::kAvx512 || isa == Isa::kAvx512Vnni || isa == Isa::kAmx;
+  if (avx512 && a.head_dim % 8 == 0) {
+    AttendHeadAvx512(a);
+    return;
+  }
+  if (isa == Isa::kAvx2 && a.head_dim % 8 == 0) {
     AttendHeadAvx2(a);
     return;
   }

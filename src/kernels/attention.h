@@ -46,5 +46,14 @@ void AttendHead(const AttnArgs& a, Isa isa);
 // run AttendHeadRef (never reached: AttendHead dispatches by the CPU's ISA).
 void AttendHeadAvx2(const AttnArgs& a);
 void AttendHeadNeon(const AttnArgs& a);
+// The AVX-512 variant (attention_avx512.cc): AVX2's order throughout, with
+// two positions' 8-wide score chains in one 16-wide register and the weighted
+// sum 16 values wide (each value the same fma chain over the positions), so
+// the same bits in half the fma instructions. Needs head_dim % 8 == 0.
+void AttendHeadAvx512(const AttnArgs& a);
+// attention_avx2.cc's softmax, shared with the AVX-512 variant: given every
+// head's scores in scores[h][p] and their maximum max[h], the unnormalized
+// weights exp(score - max) in their place and 1 / their sum in inv[h].
+void AttentionSoftmaxAvx2(const AttnArgs& a, const float* max, float* inv);
 
 }  // namespace hearth::kernels

@@ -34,14 +34,6 @@ inline float Hsum(__m256 v) {
 
 constexpr int kMaxHeadDim = 512;
 
-// Lane j of the result = the sum of the 8 lanes of v[j].
-inline __m256 Hsum8x8(const __m256 v[8]) {
-  const __m256 t0 = _mm256_hadd_ps(v[0], v[1]), t1 = _mm256_hadd_ps(v[2], v[3]);
-  const __m256 t2 = _mm256_hadd_ps(v[4], v[5]), t3 = _mm256_hadd_ps(v[6], v[7]);
-  const __m256 u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);
-  return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
-}
-
 // Scores of every head of the group, then each head's softmax weights
 // (unnormalized) in scores[h][p]; returns 1 / sum per head in inv[h].
 // Positions go 8 at a time: their K rows are converted once into kb, and
@@ -82,16 +74,22 @@ void Scores(const AttnArgs& a, float* inv) {
       }
     }
   }
+  float mx[64];
   for (int h = 0; h < a.n_q; ++h) {
     alignas(32) float mv[8];
     _mm256_store_ps(mv, max_score[h]);
-    float mx = mv[0];
-    for (int j = 1; j < 8; ++j) mx = std::max(mx, mv[j]);
-    max_score[h] = _mm256_set1_ps(mx);
+    mx[h] = mv[0];
+    for (int j = 1; j < 8; ++j) mx[h] = std::max(mx[h], mv[j]);
   }
+  AttentionSoftmaxAvx2(a, mx, inv);
+}
+
+}  // namespace
+
+void AttentionSoftmaxAvx2(const AttnArgs& a, const float* max, float* inv) {
   for (int h = 0; h < a.n_q; ++h) {
     float* scores = a.scores + static_cast<size_t>(h) * a.n_pos;
-    const __m256 mx = max_score[h];
+    const __m256 mx = _mm256_set1_ps(max[h]);
     __m256 sum = _mm256_setzero_ps();
     int p = 0;
     for (; p + 8 <= a.n_pos; p += 8) {
@@ -111,6 +109,8 @@ void Scores(const AttnArgs& a, float* inv) {
     inv[h] = 1.0f / Hsum(sum);
   }
 }
+
+namespace {
 
 // out of heads [h0, h0 + HN) for chunks [i0, i0 + 8 * CH) of head_dim: every
 // V chunk loaded once per position for the HN heads; HN * CH accumulators.

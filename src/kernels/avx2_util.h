@@ -76,5 +76,13 @@ inline __m256 Exp8(__m256 x) {
   return _mm256_andnot_ps(tiny, _mm256_mul_ps(p, pow2));
 }
 
+// Lane j of the result = the sum of the 8 lanes of v[j].
+inline __m256 Hsum8x8(const __m256 v[8]) {
+  const __m256 t0 = _mm256_hadd_ps(v[0], v[1]), t1 = _mm256_hadd_ps(v[2], v[3]);
+  const __m256 t2 = _mm256_hadd_ps(v[4], v[5]), t3 = _mm256_hadd_ps(v[6], v[7]);
+  const __m256 u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);
+  return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+}
+
 }  // namespace
 }  // namespace hearth::kernels

@@ -41,6 +41,12 @@ void AttendHeadAvx2(const AttnArgs& a) {
   AttendHeadRef(a);
 }
 
+void AttendHeadAvx512(const AttnArgs& a) {
+  AttendHeadRef(a);
+}
+
+void AttentionSoftmaxAvx2(const AttnArgs&, const float*, float*) {}
+
 void SwiGluAvx2(float* g, const float* u, int64_t n) {
   SwiGluRef(g, u, n);
 }
