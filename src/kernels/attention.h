@@ -46,6 +46,10 @@ void AttendHead(const AttnArgs& a, Isa isa);
 // run AttendHeadRef (never reached: AttendHead dispatches by the CPU's ISA).
 void AttendHeadAvx2(const AttnArgs& a);
 void AttendHeadNeon(const AttnArgs& a);
+// The x86 variants' scratch limits: larger heads or groups go one head at a
+// time through the reference.
+constexpr int kAttnMaxHeadDim = 512;
+constexpr int kAttnMaxGroup = 64;  // query heads per KV head
 // The AVX-512 variant (attention_avx512.cc): AVX2's order throughout, with
 // two positions' 8-wide score chains in one 16-wide register and the weighted
 // sum 16 values wide (each value the same fma chain over the positions), so

@@ -20,11 +20,6 @@
 namespace hearth::kernels {
 namespace {
 
-inline __m256 Load8(const uint8_t* row, int i, bool f16) {
-  if (f16) return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + i * 2)));
-  return _mm256_loadu_ps(reinterpret_cast<const float*>(row + i * 4));
-}
-
 inline float Hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -32,16 +27,14 @@ inline float Hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-constexpr int kMaxHeadDim = 512;
-
 // Scores of every head of the group, then each head's softmax weights
 // (unnormalized) in scores[h][p]; returns 1 / sum per head in inv[h].
 // Positions go 8 at a time: their K rows are converted once into kb, and
 // each head runs 8 independent fma chains (one per position).
 void Scores(const AttnArgs& a, float* inv) {
   const int hd = a.head_dim;
-  alignas(32) float kb[8][kMaxHeadDim];
-  __m256 max_score[64];
+  alignas(32) float kb[8][kAttnMaxHeadDim];
+  __m256 max_score[kAttnMaxGroup];
   for (int h = 0; h < a.n_q; ++h) max_score[h] = _mm256_set1_ps(-INFINITY);
   const __m256 scale = _mm256_set1_ps(a.scale);
   for (int p0 = 0; p0 < a.n_pos; p0 += 8) {
@@ -49,7 +42,7 @@ void Scores(const AttnArgs& a, float* inv) {
     for (int j = 0; j < 8; ++j) {
       const uint8_t* krow = a.k + static_cast<size_t>(p0 + (j < np ? j : 0)) * a.row_bytes;
       for (int i = 0; i < hd; i += 8)
-        _mm256_store_ps(kb[j] + i, Load8(krow, a.head_offset + i, a.f16));
+        _mm256_store_ps(kb[j] + i, LoadKv8(krow, a.head_offset + i, a.f16));
     }
     alignas(32) int32_t m[8];
     for (int j = 0; j < 8; ++j) m[j] = j < np ? -1 : 0;
@@ -74,13 +67,8 @@ void Scores(const AttnArgs& a, float* inv) {
       }
     }
   }
-  float mx[64];
-  for (int h = 0; h < a.n_q; ++h) {
-    alignas(32) float mv[8];
-    _mm256_store_ps(mv, max_score[h]);
-    mx[h] = mv[0];
-    for (int j = 1; j < 8; ++j) mx[h] = std::max(mx[h], mv[j]);
-  }
+  float mx[kAttnMaxGroup];
+  for (int h = 0; h < a.n_q; ++h) mx[h] = Max8(max_score[h]);
   AttentionSoftmaxAvx2(a, mx, inv);
 }
 
@@ -123,7 +111,7 @@ void WeightedSum(const AttnArgs& a, const float* inv, int h0, int i0) {
   for (int p = 0; p < a.n_pos; ++p) {
     const uint8_t* vrow = a.v + static_cast<size_t>(p) * a.row_bytes;
     __m256 v[CH];
-    for (int c = 0; c < CH; ++c) v[c] = Load8(vrow, a.head_offset + i0 + 8 * c, a.f16);
+    for (int c = 0; c < CH; ++c) v[c] = LoadKv8(vrow, a.head_offset + i0 + 8 * c, a.f16);
     for (int h = 0; h < HN; ++h) {
       const __m256 wp = _mm256_set1_ps(w[static_cast<size_t>(h) * a.n_pos + p]);
       for (int c = 0; c < CH; ++c) acc[h][c] = _mm256_fmadd_ps(wp, v[c], acc[h][c]);
@@ -149,7 +137,8 @@ void WeightedSumHeads(const AttnArgs& a, const float* inv, int h0) {
 }  // namespace
 
 void AttendHeadAvx2(const AttnArgs& a) {
-  if (a.head_dim > kMaxHeadDim || a.n_q > 64) {  // beyond the scratch sizes: one head at a time
+  if (a.head_dim > kAttnMaxHeadDim ||
+      a.n_q > kAttnMaxGroup) {  // beyond the scratch sizes: one head at a time
     for (int h = 0; h < a.n_q; ++h) {
       AttnArgs one = a;
       one.n_q = 1;
@@ -160,7 +149,7 @@ void AttendHeadAvx2(const AttnArgs& a) {
     }
     return;
   }
-  float inv[64];
+  float inv[kAttnMaxGroup];
   Scores(a, inv);
   int h = 0;
   for (; h + 8 <= a.n_q; h += 8) WeightedSumHeads<8>(a, inv, h);

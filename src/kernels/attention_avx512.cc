@@ -19,21 +19,14 @@
 namespace hearth::kernels {
 namespace {
 
-constexpr int kMaxHeadDim = 512;
-
-inline __m256 Load8(const uint8_t* row, int i, bool f16) {
-  if (f16) return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + i * 2)));
-  return _mm256_loadu_ps(reinterpret_cast<const float*>(row + i * 4));
-}
-
 // Every head's scores into scores[h][p] and their maximum into max[h], as
 // attention_avx2.cc computes them. Positions go 8 at a time, their K rows
 // converted once into kb as pairs: kb[j][16c .. 16c + 15] = chunk c of
 // positions p0 + 2j and p0 + 2j + 1 (the first position again past n_pos).
 void RawScores(const AttnArgs& a, float* max) {
   const int hd = a.head_dim;
-  alignas(64) float kb[4][2 * kMaxHeadDim];
-  __m256 max_score[64];
+  alignas(64) float kb[4][2 * kAttnMaxHeadDim];
+  __m256 max_score[kAttnMaxGroup];
   for (int h = 0; h < a.n_q; ++h) max_score[h] = _mm256_set1_ps(-INFINITY);
   const __m256 scale = _mm256_set1_ps(a.scale);
   for (int p0 = 0; p0 < a.n_pos; p0 += 8) {
@@ -44,8 +37,8 @@ void RawScores(const AttnArgs& a, float* max) {
           a.k + static_cast<size_t>(p0 + (2 * j + 1 < np ? 2 * j + 1 : 0)) * a.row_bytes;
       for (int i = 0; i < hd; i += 8) {
         const __m512 pair =
-            _mm512_insertf32x8(_mm512_castps256_ps512(Load8(r0, a.head_offset + i, a.f16)),
-                               Load8(r1, a.head_offset + i, a.f16), 1);
+            _mm512_insertf32x8(_mm512_castps256_ps512(LoadKv8(r0, a.head_offset + i, a.f16)),
+                               LoadKv8(r1, a.head_offset + i, a.f16), 1);
         _mm512_store_ps(kb[j] + 2 * i, pair);
       }
     }
@@ -70,12 +63,7 @@ void RawScores(const AttnArgs& a, float* max) {
       max_score[h] = _mm256_mask_max_ps(max_score[h], tail, max_score[h], s8);
     }
   }
-  for (int h = 0; h < a.n_q; ++h) {
-    alignas(32) float mv[8];
-    _mm256_store_ps(mv, max_score[h]);
-    max[h] = mv[0];
-    for (int j = 1; j < 8; ++j) max[h] = std::max(max[h], mv[j]);
-  }
+  for (int h = 0; h < a.n_q; ++h) max[h] = Max8(max_score[h]);
 }
 
 // Values [i, i + 16) of a K/V row, or [i, i + 8) under the mask 0x00FF (the
@@ -133,11 +121,12 @@ void WeightedSumHeads16(const AttnArgs& a, const float* inv, int h0) {
 }  // namespace
 
 void AttendHeadAvx512(const AttnArgs& a) {
-  if (a.head_dim > kMaxHeadDim || a.n_q > 64) {  // beyond the scratch sizes (AVX2 takes them)
+  if (a.head_dim > kAttnMaxHeadDim ||
+      a.n_q > kAttnMaxGroup) {  // beyond the scratch sizes (AVX2 takes them)
     AttendHeadAvx2(a);
     return;
   }
-  float max[64], inv[64];
+  float max[kAttnMaxGroup], inv[kAttnMaxGroup];
   RawScores(a, max);
   AttentionSoftmaxAvx2(a, max, inv);
   int h = 0;

@@ -5,6 +5,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -74,6 +75,21 @@ inline __m256 Exp8(__m256 x) {
   const __m256 pow2 = _mm256_castsi256_ps(e);
   const __m256 tiny = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_LT_OQ);
   return _mm256_andnot_ps(tiny, _mm256_mul_ps(p, pow2));
+}
+
+// Values [i, i + 8) of a K/V row of F16 (f16) or F32 values.
+inline __m256 LoadKv8(const uint8_t* row, int i, bool f16) {
+  if (f16) return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + i * 2)));
+  return _mm256_loadu_ps(reinterpret_cast<const float*>(row + i * 4));
+}
+
+// The largest of the 8 lanes, taken in lane order.
+inline float Max8(__m256 v) {
+  alignas(32) float l[8];
+  _mm256_store_ps(l, v);
+  float m = l[0];
+  for (int j = 1; j < 8; ++j) m = std::max(m, l[j]);
+  return m;
 }
 
 // Lane j of the result = the sum of the 8 lanes of v[j].

@@ -24,13 +24,12 @@ class KvCache {
   KvType type() const { return type_; }
   int n_ctx() const { return n_ctx_; }
   int64_t row_elems() const { return n_head_kv_ * head_dim_; }  // one position of one layer
-  int head_dim() const { return head_dim_; }
   size_t bytes() const { return k_.size() + v_.size(); }
   // Bytes of one position of one KV head (head_dim values of type()); the
   // positions of a head follow each other at this stride.
   size_t head_bytes() const { return head_bytes_; }
 
-  // KV head `h` of layer `l` at position `pos`: head_dim() values of type().
+  // KV head `h` of layer `l` at position `pos`: head_dim values of type().
   uint8_t* k(int l, int h, int pos) { return k_.data() + Offset(l, h, pos); }
   uint8_t* v(int l, int h, int pos) { return v_.data() + Offset(l, h, pos); }
   const uint8_t* k(int l, int h, int pos) const { return k_.data() + Offset(l, h, pos); }

@@ -44,6 +44,40 @@ void Fill(const Case& c, std::mt19937& rng, std::vector<uint8_t>* kv, std::vecto
   for (float& x : *q) x = nd(rng);
 }
 
+// The K/V rows of a Case and n_q query heads over its second KV head (a GQA
+// group): Args() for that group, writing scores and out.
+struct GroupInput {
+  std::vector<uint8_t> k, v;
+  std::vector<float> q;
+  size_t row_bytes = 0;
+  Case c;
+  int n_q;
+  GroupInput(const Case& c_in, int n_q_in, std::mt19937& rng) : c(c_in), n_q(n_q_in) {
+    std::vector<float> unused;
+    Fill(c, rng, &k, &unused, &row_bytes);
+    Fill(c, rng, &v, &unused, &row_bytes);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    q.resize(static_cast<size_t>(n_q) * c.head_dim);
+    for (float& x : q) x = nd(rng);
+  }
+  AttnArgs Args(float* scores, float* out) const {
+    AttnArgs a;
+    a.q = q.data();
+    a.k = k.data() + c.misalign;
+    a.v = v.data() + c.misalign;
+    a.row_bytes = row_bytes;
+    a.head_offset = c.head_dim;
+    a.head_dim = c.head_dim;
+    a.n_pos = c.n_pos;
+    a.f16 = c.f16;
+    a.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+    a.scores = scores;
+    a.out = out;
+    a.n_q = n_q;
+    return a;
+  }
+};
+
 bool Has(Isa isa) {
   Isa all[8];
   const int n = AvailableIsas(all);
@@ -117,40 +151,17 @@ TEST(AttentionTest, Avx512MatchesReference) {
 TEST(AttentionTest, Avx512GivesAvx2Bits) {
   if (!Has(Isa::kAvx512)) GTEST_SKIP() << "this CPU has no AVX-512";
   std::mt19937 rng(5);
-  std::normal_distribution<float> nd(0.0f, 1.0f);
   int cases = 0;
   for (int hd : {8, 24, 64, 72, 128}) {
     for (int n_q : {1, 3, 4, 8, 9}) {
       for (int n_pos : {1, 7, 300}) {
         for (bool f16 : {false, true}) {
-          const Case c{hd, 2, n_pos, f16, 6};
-          std::vector<uint8_t> k, v;
-          std::vector<float> q1;
-          size_t row_bytes;
-          Fill(c, rng, &k, &q1, &row_bytes);
-          Fill(c, rng, &v, &q1, &row_bytes);
-          std::vector<float> q(static_cast<size_t>(n_q) * hd);
-          for (float& x : q) x = nd(rng);
+          const GroupInput in(Case{hd, 2, n_pos, f16, 6}, n_q, rng);
           const size_t n_out = static_cast<size_t>(n_q) * hd;
           std::vector<float> s1(static_cast<size_t>(n_q) * n_pos), s2(s1.size());
           std::vector<float> o1(n_out, 7.0f), o2(n_out, 7.0f);
-          AttnArgs a;
-          a.q = q.data();
-          a.k = k.data() + c.misalign;
-          a.v = v.data() + c.misalign;
-          a.row_bytes = row_bytes;
-          a.head_offset = hd;
-          a.head_dim = hd;
-          a.n_pos = n_pos;
-          a.f16 = f16;
-          a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
-          a.n_q = n_q;
-          a.scores = s1.data();
-          a.out = o1.data();
-          AttendHeadAvx2(a);
-          a.scores = s2.data();
-          a.out = o2.data();
-          AttendHeadAvx512(a);
+          AttendHeadAvx2(in.Args(s1.data(), o1.data()));
+          AttendHeadAvx512(in.Args(s2.data(), o2.data()));
           ASSERT_EQ(std::memcmp(o1.data(), o2.data(), n_out * 4), 0)
               << "hd " << hd << " n_q " << n_q << " n_pos " << n_pos << " f16 " << f16;
           ++cases;
@@ -211,43 +222,24 @@ TEST(AttentionTest, SoftmaxIsStableForLargeScores) {
 // values within tolerance. Group sizes 1-9 cover every head-block split.
 TEST(AttentionTest, GroupEqualsHeadsAlone) {
   std::mt19937 rng(11);
-  std::normal_distribution<float> nd(0.0f, 1.0f);
   Isa all[8];
   const int n_isa = AvailableIsas(all);
   for (int hd : {8, 64, 80, 128}) {
     for (int n_q : {1, 2, 3, 4, 7, 8, 9}) {
       for (bool f16 : {false, true}) {
-        const Case c{hd, 2, 67, f16, 2};
-        std::vector<uint8_t> k, v;
-        std::vector<float> q1;
-        size_t row_bytes;
-        Fill(c, rng, &k, &q1, &row_bytes);
-        Fill(c, rng, &v, &q1, &row_bytes);
-        std::vector<float> q(static_cast<size_t>(n_q) * hd);
-        for (float& x : q) x = nd(rng);
+        const GroupInput in(Case{hd, 2, 67, f16, 2}, n_q, rng);
+        const Case& c = in.c;
         for (int i = 0; i < n_isa; ++i) {
           SCOPED_TRACE(std::string(IsaName(all[i])) + " hd " + std::to_string(hd) + " n_q " +
                        std::to_string(n_q) + (f16 ? " f16" : " f32"));
-          std::vector<float> scores(static_cast<size_t>(n_q) * c.n_pos), group(q.size());
-          AttnArgs a;
-          a.q = q.data();
-          a.k = k.data() + c.misalign;
-          a.v = v.data() + c.misalign;
-          a.row_bytes = row_bytes;
-          a.head_offset = hd;  // the second KV head
-          a.head_dim = hd;
-          a.n_pos = c.n_pos;
-          a.f16 = f16;
-          a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
-          a.scores = scores.data();
-          a.out = group.data();
-          a.n_q = n_q;
+          std::vector<float> scores(static_cast<size_t>(n_q) * c.n_pos), group(in.q.size());
+          const AttnArgs a = in.Args(scores.data(), group.data());
           AttendHead(a, all[i]);
           for (int h = 0; h < n_q; ++h) {
             std::vector<float> s(c.n_pos), alone(hd), ref(hd);
             AttnArgs one = a;
             one.n_q = 1;
-            one.q = q.data() + h * hd;
+            one.q = in.q.data() + h * hd;
             one.scores = s.data();
             one.out = alone.data();
             AttendHead(one, all[i]);

@@ -88,6 +88,55 @@ Result<double> TimeOnce(Session* s, bool prefill, int n, int depth) {
   return n / secs;
 }
 
+// What every JSON line says about the run as a whole.
+struct RunInfo {
+  std::string model_name;
+  const char* load = "mmap";  // mmap, memory or memory-plain
+  int repacked_matrices = 0;
+  uint64_t weight_bytes = 0;
+  uint64_t bytes_per_token = 0;
+  uint64_t probe_bytes = 0;
+  bool prefetch_tuned = true;
+};
+
+void DoubleArray(json::Writer& w, const char* key, const std::vector<double>& values) {
+  w.Key(key);
+  w.BeginArray();
+  for (double v : values) w.Double(v);
+  w.EndArray();
+}
+
+// One test's --json line.
+std::string JsonLine(const BenchResult& r, const RunInfo& run) {
+  json::Writer w;
+  w.BeginObject();
+  w.Key("test"), w.String(r.test);
+  w.Key("model"), w.String(run.model_name);
+  w.Key("threads"), w.Int(r.threads);
+  w.Key("depth"), w.Int(r.depth);
+  w.Key("isa"), w.String(kernels::IsaName(kernels::ActiveIsa()));
+  w.Key("load"), w.String(run.load);
+  w.Key("repacked_matrices"), w.Int(run.repacked_matrices);
+  w.Key("tokens_per_second"), w.Double(r.median);
+  w.Key("min"), w.Double(r.min);
+  w.Key("max"), w.Double(r.max);
+  DoubleArray(w, "samples", r.samples);
+  w.Key("weight_bytes"), w.Uint(run.weight_bytes);
+  if (r.test[0] == 't') {
+    w.Key("bytes_per_token"), w.Uint(run.bytes_per_token);
+    w.Key("bandwidth_gb_per_s"), w.Double(r.bandwidth_gbs);
+    w.Key("machine_bandwidth_gb_per_s"), w.Double(r.machine_gbs);
+    DoubleArray(w, "machine_bandwidth_samples", r.machine_samples);
+    w.Key("machine_bandwidth_buffer_bytes"), w.Uint(run.probe_bytes);
+    w.Key("prefetch_bytes"), w.Int(r.prefetch_bytes);
+    w.Key("prefetch_tuned"), w.Bool(run.prefetch_tuned);
+    w.Key("roofline_percent"),
+        w.Double(r.machine_gbs > 0 ? 100 * r.bandwidth_gbs / r.machine_gbs : 0);
+  }
+  w.EndObject();
+  return w.str();
+}
+
 }  // namespace
 
 int RunBench(int argc, char** argv) {
@@ -169,12 +218,20 @@ int RunBench(int argc, char** argv) {
 
   std::vector<BenchResult> results;
   const bool as_json = args->Has("json"), as_md = args->Has("md");
+  RunInfo run;
+  run.model_name = model_name;
+  run.load = !huge ? "mmap" : setup->load.repack ? "memory" : "memory-plain";
+  run.repacked_matrices = (*model)->repacked_matrices();
+  run.weight_bytes = (*model)->weight_bytes();
+  run.bytes_per_token = bytes_per_token;
+  run.probe_bytes = probe_bytes;
+  run.prefetch_tuned = setup->session.prefetch_bytes == 0;
   for (int64_t threads : *thread_list) {
     for (int pass = 0; pass < 2; ++pass) {
       const bool prefill = pass == 0;
       for (int64_t n : prefill ? *pps : *tgs) {
+        if (n == 0) continue;
         for (int64_t depth : *depths) {
-          if (n == 0) continue;
           SessionOptions so = setup->session;
           so.n_threads = static_cast<int>(threads);
           so.n_ctx = std::max<int>(static_cast<int>(depth + n) + 16, so.n_ctx);
@@ -204,41 +261,7 @@ int RunBench(int argc, char** argv) {
           r.machine_gbs = Median(r.machine_samples);
           if (!prefill) r.bandwidth_gbs = r.median * static_cast<double>(bytes_per_token) / 1e9;
           if (as_json) {
-            json::Writer w;
-            w.BeginObject();
-            w.Key("test"), w.String(r.test);
-            w.Key("model"), w.String(model_name);
-            w.Key("threads"), w.Int(r.threads);
-            w.Key("depth"), w.Int(r.depth);
-            w.Key("isa"), w.String(kernels::IsaName(kernels::ActiveIsa()));
-            w.Key("load"), w.String(!huge                ? "mmap"
-                                    : setup->load.repack ? "memory"
-                                                         : "memory-plain");
-            w.Key("repacked_matrices"), w.Int((*model)->repacked_matrices());
-            w.Key("tokens_per_second"), w.Double(r.median);
-            w.Key("min"), w.Double(r.min);
-            w.Key("max"), w.Double(r.max);
-            w.Key("samples");
-            w.BeginArray();
-            for (double v : r.samples) w.Double(v);
-            w.EndArray();
-            w.Key("weight_bytes"), w.Uint((*model)->weight_bytes());
-            if (!prefill) {
-              w.Key("bytes_per_token"), w.Uint(bytes_per_token);
-              w.Key("bandwidth_gb_per_s"), w.Double(r.bandwidth_gbs);
-              w.Key("machine_bandwidth_gb_per_s"), w.Double(r.machine_gbs);
-              w.Key("machine_bandwidth_samples");
-              w.BeginArray();
-              for (double v : r.machine_samples) w.Double(v);
-              w.EndArray();
-              w.Key("machine_bandwidth_buffer_bytes"), w.Uint(probe_bytes);
-              w.Key("prefetch_bytes"), w.Int(r.prefetch_bytes);
-              w.Key("prefetch_tuned"), w.Bool(setup->session.prefetch_bytes == 0);
-              w.Key("roofline_percent"),
-                  w.Double(r.machine_gbs > 0 ? 100 * r.bandwidth_gbs / r.machine_gbs : 0);
-            }
-            w.EndObject();
-            std::printf("%s\n", w.str().c_str());
+            std::printf("%s\n", JsonLine(r, run).c_str());
             std::fflush(stdout);
           }
           results.push_back(r);
