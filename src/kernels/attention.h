@@ -50,14 +50,23 @@ void AttendHeadNeon(const AttnArgs& a);
 // time through the reference.
 constexpr int kAttnMaxHeadDim = 512;
 constexpr int kAttnMaxGroup = 64;  // query heads per KV head
+// The x86 variants prefetch the K and V rows they read this many bytes ahead
+// (a head's rows are contiguous in the head-major cache): after a step's
+// products have streamed the weights through the caches, K and V come from
+// memory, where the hardware prefetchers alone left a third of the
+// attention's time waiting (docs/engine.md, "Attention reads ahead").
+constexpr size_t kAttnPrefetchBytes = 8192;
 // The AVX-512 variant (attention_avx512.cc): AVX2's order throughout, with
 // two positions' 8-wide score chains in one 16-wide register and the weighted
 // sum 16 values wide (each value the same fma chain over the positions), so
 // the same bits in half the fma instructions. Needs head_dim % 8 == 0.
 void AttendHeadAvx512(const AttnArgs& a);
-// attention_avx2.cc's softmax, shared with the AVX-512 variant: given every
-// head's scores in scores[h][p] and their maximum max[h], the unnormalized
-// weights exp(score - max) in their place and 1 / their sum in inv[h].
-void AttentionSoftmaxAvx2(const AttnArgs& a, const float* max, float* inv);
+// attention_avx2.cc's softmax of one head's scores[0, n_pos) with maximum
+// `max`, from position p on (p % 8 == 0; the AVX-512 variant computes the
+// positions before p 16 at a time in the same lanes): the unnormalized weights
+// exp(score - max) in place of scores[p, n_pos), each added into lane
+// (position mod 8) of the running sums sum8[8]; returns 1 / the sum of the 8
+// lanes.
+float AttentionSoftmaxFromAvx2(float* scores, int n_pos, int p, float max, const float* sum8);
 
 }  // namespace hearth::kernels

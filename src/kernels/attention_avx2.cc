@@ -39,6 +39,7 @@ void Scores(const AttnArgs& a, float* inv) {
   const __m256 scale = _mm256_set1_ps(a.scale);
   for (int p0 = 0; p0 < a.n_pos; p0 += 8) {
     const int np = std::min(8, a.n_pos - p0);
+    PrefetchKvAhead(a.k, a.row_bytes, kAttnPrefetchBytes, p0, 8, a.n_pos);
     for (int j = 0; j < 8; ++j) {
       const uint8_t* krow = a.k + static_cast<size_t>(p0 + (j < np ? j : 0)) * a.row_bytes;
       for (int i = 0; i < hd; i += 8)
@@ -67,35 +68,33 @@ void Scores(const AttnArgs& a, float* inv) {
       }
     }
   }
-  float mx[kAttnMaxGroup];
-  for (int h = 0; h < a.n_q; ++h) mx[h] = Max8(max_score[h]);
-  AttentionSoftmaxAvx2(a, mx, inv);
+  const float zero[8] = {};
+  for (int h = 0; h < a.n_q; ++h) {
+    inv[h] = AttentionSoftmaxFromAvx2(a.scores + static_cast<size_t>(h) * a.n_pos, a.n_pos, 0,
+                                      Max8(max_score[h]), zero);
+  }
 }
 
 }  // namespace
 
-void AttentionSoftmaxAvx2(const AttnArgs& a, const float* max, float* inv) {
-  for (int h = 0; h < a.n_q; ++h) {
-    float* scores = a.scores + static_cast<size_t>(h) * a.n_pos;
-    const __m256 mx = _mm256_set1_ps(max[h]);
-    __m256 sum = _mm256_setzero_ps();
-    int p = 0;
-    for (; p + 8 <= a.n_pos; p += 8) {
-      const __m256 e = Exp8(_mm256_sub_ps(_mm256_loadu_ps(scores + p), mx));
-      _mm256_storeu_ps(scores + p, e);
-      sum = _mm256_add_ps(sum, e);
-    }
-    if (p < a.n_pos) {  // the last n_pos % 8 positions; other lanes add 0
-      alignas(32) int32_t m[8];
-      for (int i = 0; i < 8; ++i) m[i] = p + i < a.n_pos ? -1 : 0;
-      const __m256i mask = _mm256_load_si256(reinterpret_cast<const __m256i*>(m));
-      const __m256 e = _mm256_and_ps(Exp8(_mm256_sub_ps(_mm256_maskload_ps(scores + p, mask), mx)),
-                                     _mm256_castsi256_ps(mask));
-      _mm256_maskstore_ps(scores + p, mask, e);
-      sum = _mm256_add_ps(sum, e);
-    }
-    inv[h] = 1.0f / Hsum(sum);
+float AttentionSoftmaxFromAvx2(float* scores, int n_pos, int p, float max, const float* sum8) {
+  const __m256 mx = _mm256_set1_ps(max);
+  __m256 sum = _mm256_loadu_ps(sum8);
+  for (; p + 8 <= n_pos; p += 8) {
+    const __m256 e = Exp8(_mm256_sub_ps(_mm256_loadu_ps(scores + p), mx));
+    _mm256_storeu_ps(scores + p, e);
+    sum = _mm256_add_ps(sum, e);
   }
+  if (p < n_pos) {  // the last n_pos % 8 positions; other lanes add 0
+    alignas(32) int32_t m[8];
+    for (int i = 0; i < 8; ++i) m[i] = p + i < n_pos ? -1 : 0;
+    const __m256i mask = _mm256_load_si256(reinterpret_cast<const __m256i*>(m));
+    const __m256 e = _mm256_and_ps(Exp8(_mm256_sub_ps(_mm256_maskload_ps(scores + p, mask), mx)),
+                                   _mm256_castsi256_ps(mask));
+    _mm256_maskstore_ps(scores + p, mask, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  return 1.0f / Hsum(sum);
 }
 
 namespace {
@@ -110,6 +109,7 @@ void WeightedSum(const AttnArgs& a, const float* inv, int h0, int i0) {
   const float* w = a.scores + static_cast<size_t>(h0) * a.n_pos;
   for (int p = 0; p < a.n_pos; ++p) {
     const uint8_t* vrow = a.v + static_cast<size_t>(p) * a.row_bytes;
+    PrefetchKvAhead(a.v, a.row_bytes, kAttnPrefetchBytes, p, 1, a.n_pos);
     __m256 v[CH];
     for (int c = 0; c < CH; ++c) v[c] = LoadKv8(vrow, a.head_offset + i0 + 8 * c, a.f16);
     for (int h = 0; h < HN; ++h) {

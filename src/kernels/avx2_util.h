@@ -77,6 +77,17 @@ inline __m256 Exp8(__m256 x) {
   return _mm256_andnot_ps(tiny, _mm256_mul_ps(p, pow2));
 }
 
+// Prefetches rows [p, p + n) of a K or V head (rows `row_bytes` apart from
+// `base`) `ahead` bytes ahead (kAttnPrefetchBytes), never past row `n_pos`.
+inline void PrefetchKvAhead(const uint8_t* base, size_t row_bytes, size_t ahead, int p, int n,
+                            int n_pos) {
+  const size_t end = static_cast<size_t>(n_pos) * row_bytes;
+  const size_t lo = static_cast<size_t>(p) * row_bytes + ahead;
+  const size_t hi = std::min(lo + static_cast<size_t>(n) * row_bytes, end);
+  for (size_t o = lo; o < hi; o += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(base) + o, _MM_HINT_T0);
+}
+
 // Values [i, i + 8) of a K/V row of F16 (f16) or F32 values.
 inline __m256 LoadKv8(const uint8_t* row, int i, bool f16) {
   if (f16) return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + i * 2)));

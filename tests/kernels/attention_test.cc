@@ -154,7 +154,7 @@ TEST(AttentionTest, Avx512GivesAvx2Bits) {
   int cases = 0;
   for (int hd : {8, 24, 64, 72, 128}) {
     for (int n_q : {1, 3, 4, 8, 9}) {
-      for (int n_pos : {1, 7, 300}) {
+      for (int n_pos : {1, 7, 16, 24, 300, 1000}) {
         for (bool f16 : {false, true}) {
           const GroupInput in(Case{hd, 2, n_pos, f16, 6}, n_q, rng);
           const size_t n_out = static_cast<size_t>(n_q) * hd;
@@ -169,7 +169,7 @@ TEST(AttentionTest, Avx512GivesAvx2Bits) {
       }
     }
   }
-  EXPECT_EQ(cases, 5 * 5 * 3 * 2);
+  EXPECT_EQ(cases, 5 * 5 * 6 * 2);
 }
 
 TEST(AttentionTest, NeonMatchesReference) {
