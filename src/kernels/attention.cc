@@ -52,18 +52,18 @@ void AttendHead(const AttnArgs& a, Isa isa) {
     AttendHeadAvx2(a);
     return;
   }
-  const bool neon = (isa == Isa::kNeon || isa == Isa::kNeonDot) && a.head_dim % 8 == 0;
+  if ((isa == Isa::kNeon || isa == Isa::kNeonDot) && a.head_dim % 8 == 0 &&
+      a.head_dim <= kAttnMaxHeadDim) {
+    AttendHeadNeon(a);
+    return;
+  }
   for (int h = 0; h < a.n_q; ++h) {  // one head at a time
     AttnArgs one = a;
     one.n_q = 1;
     one.q = a.q + static_cast<size_t>(h) * a.head_dim;
     one.out = a.out + static_cast<size_t>(h) * a.head_dim;
     one.scores = a.scores + static_cast<size_t>(h) * a.n_pos;
-    if (neon) {
-      AttendHeadNeon(one);
-    } else {
-      AttendHeadRef(one);
-    }
+    AttendHeadRef(one);
   }
 }
 

@@ -40,10 +40,11 @@ void AttendHeadRef(const AttnArgs& a);
 void AttendHead(const AttnArgs& a, Isa isa);
 
 // Internal: the AVX2+FMA+F16C variant (attention_avx2.cc) and the AArch64
-// NEON variant (attention_neon.cc); both need head_dim % 8 == 0. The AVX2
-// variant takes any n_q (it converts each K/V row once for the whole group);
-// the NEON one n_q == 1. On a target without the ISA they are stand-ins that
-// run AttendHeadRef (never reached: AttendHead dispatches by the CPU's ISA).
+// NEON variant (attention_neon.cc); both need head_dim % 8 == 0 and take any
+// n_q, converting each F16 K/V row once for the whole group (the NEON one
+// also needs head_dim <= kAttnMaxHeadDim). On a target without the ISA they
+// are stand-ins that run AttendHeadRef (never reached: AttendHead dispatches
+// by the CPU's ISA).
 void AttendHeadAvx2(const AttnArgs& a);
 void AttendHeadNeon(const AttnArgs& a);
 // The x86 variants' scratch limits: larger heads or groups go one head at a
