@@ -29,14 +29,6 @@ inline __m512 Hadd16(__m512 a, __m512 b) {
   return _mm512_add_ps(_mm512_shuffle_ps(a, b, 0x88), _mm512_shuffle_ps(a, b, 0xDD));
 }
 
-// Every head's scores into scores[h][p] and their maximum into max[h], as
-// attention_avx2.cc computes them. Positions go 16 at a time, their K rows
-// converted once into kb as pairs: kb[j][16c .. 16c + 7] = chunk c of
-// position PairFirst(j), kb[j][16c + 8 .. 16c + 15] = chunk c of PairFirst(j)
-// + 4 (the block's first position again past n_pos). Each head's 8 chains
-// are then summed by Hsum8x8's tree (pairs, pairs of pairs, the two 4-lane
-// halves) for all 16 positions at once, which this pairing leaves in
-// position order.
 // Values [i, i + 8) of K/V rows r0 and r1 in lanes 0-7 and 8-15.
 inline __m512 LoadPair(const uint8_t* r0, const uint8_t* r1, int i, bool f16) {
   if (f16) {
@@ -49,6 +41,8 @@ inline __m512 LoadPair(const uint8_t* r0, const uint8_t* r1, int i, bool f16) {
       _mm256_loadu_ps(reinterpret_cast<const float*>(r1 + i * 4)), 1);
 }
 
+// The first position (from the block's start) of RawScores' pair j; the
+// second is 4 after it.
 inline int PairFirst(int j) {
   return j < 4 ? j : j + 4;
 }
@@ -77,6 +71,14 @@ void ScoreBlock(const AttnArgs& a, const float (*kb)[2 * kAttnMaxHeadDim], int h
   max_score[h] = _mm512_mask_max_ps(max_score[h], tail, max_score[h], s16);
 }
 
+// Every head's scores into scores[h][p] and their maximum into max[h], as
+// attention_avx2.cc computes them. Positions go 16 at a time, their K rows
+// converted once into kb as pairs: kb[j][16c .. 16c + 7] = chunk c of
+// position PairFirst(j), kb[j][16c + 8 .. 16c + 15] = chunk c of PairFirst(j)
+// + 4 (the block's first position again past n_pos). Each head's 8 chains
+// are then summed by Hsum8x8's tree (pairs, pairs of pairs, the two 4-lane
+// halves) for all 16 positions at once, which this pairing leaves in
+// position order.
 void RawScores(const AttnArgs& a, float* max) {
   const int hd = a.head_dim;
   alignas(64) float kb[8][2 * kAttnMaxHeadDim];
