@@ -47,11 +47,11 @@ void AttendHead(const AttnArgs& a, Isa isa);
 // by the CPU's ISA).
 void AttendHeadAvx2(const AttnArgs& a);
 void AttendHeadNeon(const AttnArgs& a);
-// The x86 variants' scratch limits: larger heads or groups go one head at a
-// time through the reference.
+// The variants' scratch limits: larger heads or groups go one head at a time
+// through the reference (x86) or in parts of kAttnMaxGroup heads (NEON).
 constexpr int kAttnMaxHeadDim = 512;
 constexpr int kAttnMaxGroup = 64;  // query heads per KV head
-// The x86 variants prefetch the K and V rows they read this many bytes ahead
+// The variants prefetch the K and V rows they read this many bytes ahead
 // (a head's rows are contiguous in the head-major cache): after a step's
 // products have streamed the weights through the caches, K and V come from
 // memory, where the hardware prefetchers alone left a third of the
