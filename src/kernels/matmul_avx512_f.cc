@@ -5,17 +5,19 @@
 // (k mod 2); a final partial chunk is loaded masked (zeros beyond n_in).
 // Result = _mm512_reduce_add_ps(acc0 + acc1) (a fixed tree).
 //
-// Batches (6+ tokens, n_in % 16 == 0) run the same operations as a blocked
-// GEMM over packed, F32-converted operands (conversions are exact; see Run);
-// a last group of fewer than 6 tokens is padded with zero tokens (computed,
-// never stored). Rows outside whole tiles of 4 use Rows<T, 1>; decode reads two
-// rows in lock step (Rows<1, 2>, see DriveRows).
+// Batches (n_in % 16 == 0) run the same operations over packed, F32-converted
+// operands (conversions are exact): 128+ tokens with the tokens in the lanes
+// (RunLanes, lanes_gemm_avx512.h), 6-127 as a blocked GEMM with the elements
+// in the lanes (RunTiles); a last partial token group is padded with zero tokens
+// (computed, never stored). Rows outside whole tiles use the next path down
+// (RunTiles, then Rows<T, 1>); decode reads rows in lock step (DriveRows).
 #include <immintrin.h>
 
 #include <algorithm>
 #include <vector>
 
 #include "kernels/kernel_table.h"
+#include "kernels/lanes_gemm_avx512.h"
 
 namespace hearth::kernels {
 namespace {
@@ -216,7 +218,7 @@ inline void Tile(const float* w, const float* x, int64_t n, bool first, float* s
 }
 
 template <class W>
-void Run(const MatmulArgs& a) {
+void RunTiles(const MatmulArgs& a) {
   if (a.n_in % 16 != 0 || a.n_tok < kT) {
     DriveRows<KernelF<W>, 1, kDecodeRowsX86>(a);
     return;
@@ -303,6 +305,15 @@ void Run(const MatmulArgs& a) {
       }
     }
   }
+}
+
+template <class W>
+void Run(const MatmulArgs& a) {
+  if (a.n_in % 16 == 0 && a.n_tok >= kLanesMinTokens) {
+    RunLanes<W>(a, &RunTiles<W>);
+    return;
+  }
+  RunTiles<W>(a);
 }
 
 }  // namespace

@@ -278,10 +278,11 @@ TEST(MatmulAmx, ExtremeKQuantCodesAndScales) {
   }
 }
 
-// F32/F16/BF16 batches run a blocked GEMM over packed operands (6+ tokens,
-// n_in % 16 == 0). Every token must get the bits it gets alone (the matvec
-// path), across K blocks (odd chunk counts, a short last block), token blocks,
-// row blocks with a short last block, row offsets and misaligned buffers.
+// F32/F16/BF16 batches run over packed operands (n_in % 16 == 0): 6-127 tokens
+// as a blocked GEMM, 128+ with the tokens in the lanes. Every token must get the
+// bits it gets alone (the matvec path), across K blocks (odd chunk counts, a
+// short last block), token blocks and partial token groups, n_in % 32 == 16,
+// row tiles with rows left over, row offsets and misaligned buffers.
 TEST(MatmulFloatBatch, BlockedGemmEqualsTokensAlone) {
   struct Case {
     int64_t n_in, rows;
@@ -290,9 +291,13 @@ TEST(MatmulFloatBatch, BlockedGemmEqualsTokensAlone) {
   };
   // K blocks of 128 chunks: 37 chunks, one short odd block; 134: one plus 6;
   // 263: two plus an odd 7; 200 tokens of 2048: more than one token block;
-  // 50 rows from 3: row blocks of 16 + 15.
-  const Case cases[] = {{16 * 37, 37, 13, 0}, {16 * 134, 50, 103, 3}, {16 * 263, 9, 7, 2},
-                        {16, 8, 6, 0},        {2048, 20, 200, 1},     {16 * 33, 4, 12, 0}};
+  // 50 rows from 3: row blocks of 16 + 15. With the tokens in the lanes (128+
+  // tokens): 37 and 263 chunks (n_in % 32 == 16), 141 tokens (4 groups of 32
+  // and one of 13), 29 rows (2 tiles of 12 and 5 rows), 200 tokens of 2048
+  // (two token blocks).
+  const Case cases[] = {{16 * 37, 37, 13, 0},  {16 * 134, 50, 103, 3}, {16 * 263, 9, 7, 2},
+                        {16, 8, 6, 0},         {2048, 20, 200, 1},     {16 * 33, 4, 12, 0},
+                        {16 * 37, 30, 141, 1}, {16 * 263, 13, 128, 0}, {16, 25, 129, 0}};
   std::mt19937 rng(77);
   for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16}) {
     for (const Case& c : cases) {
