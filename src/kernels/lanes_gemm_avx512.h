@@ -72,26 +72,29 @@ inline void Transpose16(const __m512* r, __m512* out) {
   }
 }
 
+// Up to 16 rows (load(i) for i < n, zeros after) transposed: column j (lane i
+// = row i's value j) goes to store(j, column).
+template <class Load, class Store>
+inline void TransposeRows(int n, const Load& load, const Store& store) {
+  __m512 r[16], c[16];
+  for (int i = 0; i < 16; ++i) r[i] = i < n ? load(i) : _mm512_setzero_ps();
+  Transpose16(r, c);
+  for (int j = 0; j < 16; ++j) store(j, c[j]);
+}
+
 // Rows [row0, row0 + kLr) converted to F32 as wp[o][m][kLr]: weight k = 32m + o
 // of each row (zeros past n_in).
 template <class W>
 void PackLaneRows(const MatmulArgs& a, int64_t row0, float* wp) {
   const int64_t steps = LaneSteps(a.n_in);
-  const __mmask16 rows = (1u << kLr) - 1;
-  __m512 r[16], c[16];
-  for (int i = kLr; i < 16; ++i) r[i] = _mm512_setzero_ps();
-  for (int64_t m = 0; m < steps; ++m) {
-    for (int p = 0; p < 2; ++p) {
-      const int64_t k0 = 32 * m + 16 * p;
-      for (int i = 0; i < kLr; ++i) {
-        r[i] = k0 < a.n_in ? W::Load(a.w + (row0 + i) * a.row_bytes + k0 * W::kBytes, 0xFFFF)
-                           : _mm512_setzero_ps();
-      }
-      Transpose16(r, c);
-      for (int j = 0; j < 16; ++j) {
-        _mm512_mask_storeu_ps(wp + ((16 * p + j) * steps + m) * kLr, rows, c[j]);
-      }
-    }
+  for (int64_t ch = 0; ch < 2 * steps; ++ch) {  // 16 values k0 .. k0 + 15
+    const int64_t k0 = 16 * ch, o0 = 16 * (ch % 2), m = ch / 2;
+    TransposeRows(
+        k0 < a.n_in ? kLr : 0,
+        [&](int i) { return W::Load(a.w + (row0 + i) * a.row_bytes + k0 * W::kBytes, 0xFFFF); },
+        [&](int j, __m512 v) {
+          _mm512_mask_storeu_ps(wp + ((o0 + j) * steps + m) * kLr, (1u << kLr) - 1, v);
+        });
   }
 }
 
@@ -99,24 +102,21 @@ void PackLaneRows(const MatmulArgs& a, int64_t row0, float* wp) {
 // kLt * group + lane (zeros past n_in and for the tokens past n).
 void PackLaneTokens(const MatmulArgs& a, int t0, int n, float* xp) {
   const int64_t steps = LaneSteps(a.n_in);
-  __m512 r[16], c[16];
   for (int g = 0; g * kLt < n; ++g) {
     for (int h = 0; h < kLg; ++h) {
       const int first = g * kLt + 16 * h;
       const int valid = std::clamp(n - first, 0, 16);
       for (int64_t ch = 0; ch < 2 * steps; ++ch) {
-        const int64_t k0 = 16 * ch;
-        for (int i = 0; i < 16; ++i) {
-          r[i] = i < valid && k0 < a.n_in
-                     ? _mm512_loadu_ps(
-                           reinterpret_cast<const float*>(a.x + (t0 + first + i) * a.x_stride) + k0)
-                     : _mm512_setzero_ps();
-        }
-        Transpose16(r, c);
-        const int64_t o0 = 16 * (ch % 2), m = ch / 2;
-        for (int j = 0; j < 16; ++j) {
-          _mm512_store_ps(xp + ((g * 32 + o0 + j) * steps + m) * kLt + 16 * h, c[j]);
-        }
+        const int64_t k0 = 16 * ch, o0 = 16 * (ch % 2), m = ch / 2;
+        TransposeRows(
+            k0 < a.n_in ? valid : 0,
+            [&](int i) {
+              return _mm512_loadu_ps(
+                  reinterpret_cast<const float*>(a.x + (t0 + first + i) * a.x_stride) + k0);
+            },
+            [&](int j, __m512 v) {
+              _mm512_store_ps(xp + ((g * 32 + o0 + j) * steps + m) * kLt + 16 * h, v);
+            });
       }
     }
   }
@@ -150,22 +150,24 @@ inline void LaneReduceStore(const MatmulArgs& a, const float* part, int64_t row0
   for (int g = 0; g < kLg; ++g) {
     const int valid = std::clamp(n_valid - 16 * g, 0, 16);
     if (valid == 0) continue;
-    __m512 res[16], out[16];
-    for (int r = 0; r < kLr; ++r) {
-      const float* p = part + (r * kLg + g) * 16;
-      __m512 v[16];
-      for (int j = 0; j < 16; ++j)
-        v[j] = _mm512_add_ps(_mm512_load_ps(p + j * kPart), _mm512_load_ps(p + (16 + j) * kPart));
-      for (int j = 0; j < 8; ++j) v[j] = _mm512_add_ps(v[8 + j], v[j]);
-      for (int j = 0; j < 4; ++j) v[j] = _mm512_add_ps(v[4 + j], v[j]);
-      res[r] = _mm512_add_ps(_mm512_add_ps(v[0], v[2]), _mm512_add_ps(v[1], v[3]));
-    }
-    for (int r = kLr; r < 16; ++r) res[r] = _mm512_setzero_ps();
-    // Token t's kLr results side by side, stored as one run of its row of Y.
-    Transpose16(res, out);
-    for (int t = 0; t < valid; ++t) {
-      _mm512_mask_storeu_ps(a.y + (t0 + 16 * g + t) * a.y_stride + row0, (1u << kLr) - 1, out[t]);
-    }
+    // Row r's results for the 16 tokens, transposed: token t's kLr results
+    // side by side, stored as one run of its row of Y.
+    TransposeRows(
+        kLr,
+        [&](int r) {
+          const float* p = part + (r * kLg + g) * 16;
+          __m512 v[16];
+          for (int j = 0; j < 16; ++j)
+            v[j] =
+                _mm512_add_ps(_mm512_load_ps(p + j * kPart), _mm512_load_ps(p + (16 + j) * kPart));
+          for (int j = 0; j < 8; ++j) v[j] = _mm512_add_ps(v[8 + j], v[j]);
+          for (int j = 0; j < 4; ++j) v[j] = _mm512_add_ps(v[4 + j], v[j]);
+          return _mm512_add_ps(_mm512_add_ps(v[0], v[2]), _mm512_add_ps(v[1], v[3]));
+        },
+        [&](int t, __m512 v) {
+          if (t < valid)
+            _mm512_mask_storeu_ps(a.y + (t0 + 16 * g + t) * a.y_stride + row0, (1u << kLr) - 1, v);
+        });
   }
 }
 
@@ -197,18 +199,19 @@ void RunLanes(const MatmulArgs& a, MatmulFn rest) {
   // in blocks whose packed values stay in L2.
   for (int64_t rb = a.row_begin; rb < row_end; rb += block_tiles * kLr) {
     const int64_t n_tiles = std::min(block_tiles, (row_end - rb) / kLr);
-    for (int64_t m = 0; m < n_tiles; ++m) PackLaneRows<W>(a, rb + m * kLr, wp + m * tile_floats);
+    for (int64_t tile = 0; tile < n_tiles; ++tile)
+      PackLaneRows<W>(a, rb + tile * kLr, wp + tile * tile_floats);
     for (int tb = 0; tb < whole.n_tok; tb += block_groups * kLt) {
       const int n_tok = std::min(block_groups * kLt, whole.n_tok - tb);
       PackLaneTokens(a, tb, n_tok, xp);
-      for (int64_t m = 0; m < n_tiles; ++m) {
-        const float* w = wp + m * tile_floats;
+      for (int64_t tile = 0; tile < n_tiles; ++tile) {
+        const float* w = wp + tile * tile_floats;
         for (int g = 0; g * kLt < n_tok; ++g) {
           for (int o = 0; o < 32; ++o) {
             LanePass(w + o * steps * kLr, xp + (g * 32 + o) * steps * kLt, steps,
                      part + o * kLr * kLg * 16);
           }
-          LaneReduceStore(a, part, rb + m * kLr, tb + g * kLt, n_tok - g * kLt);
+          LaneReduceStore(a, part, rb + tile * kLr, tb + g * kLt, n_tok - g * kLt);
         }
       }
     }

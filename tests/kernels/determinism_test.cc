@@ -294,10 +294,11 @@ TEST(MatmulFloatBatch, BlockedGemmEqualsTokensAlone) {
   // 50 rows from 3: row blocks of 16 + 15. With the tokens in the lanes (128+
   // tokens): 37 and 263 chunks (n_in % 32 == 16), 141 tokens (4 groups of 32
   // and one of 13), 29 rows (2 tiles of 12 and 5 rows), 200 tokens of 2048
-  // (two token blocks).
+  // (two token blocks), 405 rows (row blocks of 32 tiles and 1, 9 rows left).
   const Case cases[] = {{16 * 37, 37, 13, 0},  {16 * 134, 50, 103, 3}, {16 * 263, 9, 7, 2},
                         {16, 8, 6, 0},         {2048, 20, 200, 1},     {16 * 33, 4, 12, 0},
-                        {16 * 37, 30, 141, 1}, {16 * 263, 13, 128, 0}, {16, 25, 129, 0}};
+                        {16 * 37, 30, 141, 1}, {16 * 263, 13, 128, 0}, {16, 25, 129, 0},
+                        {32, 410, 130, 5}};
   std::mt19937 rng(77);
   for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16}) {
     for (const Case& c : cases) {
