@@ -11,11 +11,12 @@
 #include <thread>
 #include <vector>
 
+#include "base/cpu_features.h"
 #include "base/strings.h"
 #include "base/sysinfo.h"
 
 #if defined(__x86_64__)
-#include <emmintrin.h>  // SSE2 is part of the x86-64 baseline
+#include <immintrin.h>
 #elif defined(__aarch64__)
 #include <arm_neon.h>  // so is NEON on AArch64
 #endif
@@ -25,87 +26,168 @@ namespace {
 
 // How a pass reads each thread's part: cut into `streams` equal pieces read
 // side by side, 128 bytes of each in turn, with software prefetch `ahead`
-// bytes ahead (0: none).
+// bytes ahead (0: none), with 16-byte loads or (`wide`) the widest vector
+// loads the CPU has (64 bytes with AVX-512, 32 with AVX2; 16 otherwise).
 struct Pattern {
   int streams;
   size_t ahead;
+  bool wide;
 };
 // Machines differ in which pattern reads fastest, so passes rotate through
 // these and the best pass counts. On 4 KiB pages a single stream under-reads
 // (31 vs 34 GB/s on a Xeon, where two streams with prefetch 2 KiB ahead read
 // fastest); on an AMD Zen 5 VM four streams without prefetch read 72-74 GB/s
-// where two read 64-66 (and eight 68-70).
-constexpr Pattern kPatternList[] = {{2, 2048}, {4, 0}, {2, 0}, {4, 2048}, {2, 6144}};
+// where two read 64-66 (and eight 68-70). On a 2-core AMX Xeon VM with huge
+// pages, one stream of 64-byte loads 1 KiB ahead read 35-37 GB/s where the
+// 16-byte patterns read 33-35 at best.
+constexpr Pattern kPatternList[] = {{2, 2048, false}, {4, 0, false},    {2, 0, false},
+                                    {4, 2048, false}, {2, 6144, false}, {1, 1024, true},
+                                    {2, 1024, true},  {4, 0, true}};
 constexpr int kPatterns = sizeof(kPatternList) / sizeof(kPatternList[0]);
 
-// Reads [p, p + n) (n a multiple of 128 * S) as S streams with wide loads
-// into a value that depends on every byte, so the loads cannot be optimized
-// away.
-template <int S>
-uint64_t ReadStreams(const uint8_t* p, size_t n, size_t ahead) {
-  const size_t h = n / S;
+// Loads of 16 bytes: SSE2 and NEON are part of the x86-64 and AArch64 baselines.
+namespace narrow {
+struct Loads {
 #if defined(__x86_64__)
-  __m128i acc[S][2];
-  for (int s = 0; s < S; ++s) acc[s][0] = acc[s][1] = _mm_setzero_si128();
-  auto read64 = [](const uint8_t* x, __m128i* a) {
+  using V = __m128i;
+  static V Zero() {
+    return _mm_setzero_si128();
+  }
+  // The 64 bytes at x or'ed together, added into a.
+  static V Add64(V a, const uint8_t* x) {
     const __m128i* v = reinterpret_cast<const __m128i*>(x);
-    *a = _mm_add_epi64(*a,
-                       _mm_or_si128(_mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
-                                    _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3))));
-  };
-  auto prefetch = [](const uint8_t* x) {
+    return _mm_add_epi64(
+        a, _mm_or_si128(_mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
+                        _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3))));
+  }
+  static uint64_t Fold(V a) {
+    return static_cast<uint64_t>(_mm_cvtsi128_si64(a)) ^
+           static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(a, a)));
+  }
+  static void Prefetch(const uint8_t* x) {
     _mm_prefetch(reinterpret_cast<const char*>(x), _MM_HINT_T0);
-  };
+  }
 #elif defined(__aarch64__)
-  uint64x2_t acc[S][2];
-  for (int s = 0; s < S; ++s) acc[s][0] = acc[s][1] = vdupq_n_u64(0);
-  auto read64 = [](const uint8_t* x, uint64x2_t* a) {
+  using V = uint64x2_t;
+  static V Zero() {
+    return vdupq_n_u64(0);
+  }
+  static V Add64(V a, const uint8_t* x) {
     const uint64_t* v = reinterpret_cast<const uint64_t*>(x);
-    *a = vaddq_u64(*a, vorrq_u64(vorrq_u64(vld1q_u64(v), vld1q_u64(v + 2)),
-                                 vorrq_u64(vld1q_u64(v + 4), vld1q_u64(v + 6))));
-  };
-  auto prefetch = [](const uint8_t* x) { __builtin_prefetch(x); };
+    return vaddq_u64(a, vorrq_u64(vorrq_u64(vld1q_u64(v), vld1q_u64(v + 2)),
+                                  vorrq_u64(vld1q_u64(v + 4), vld1q_u64(v + 6))));
+  }
+  static uint64_t Fold(V a) {
+    return vgetq_lane_u64(a, 0) ^ vgetq_lane_u64(a, 1);
+  }
+  static void Prefetch(const uint8_t* x) {
+    __builtin_prefetch(x);
+  }
 #else
-  uint64_t acc[S][2] = {};
-  auto read64 = [](const uint8_t* x, uint64_t* a) {
+  using V = uint64_t;
+  static V Zero() {
+    return 0;
+  }
+  static V Add64(V a, const uint8_t* x) {
     uint64_t v[8];
     std::memcpy(v, x, sizeof(v));
-    for (int i = 0; i < 8; ++i) *a += v[i];
-  };
-  auto prefetch = [](const uint8_t*) {};
-#endif
-  for (size_t i = 0; i < h; i += 128) {
-    for (int s = 0; s < S; ++s) {
-      const uint8_t* q = p + s * h + i;
-      if (ahead > 0) {
-        prefetch(q + ahead);
-        prefetch(q + ahead + 64);
-      }
-      read64(q, &acc[s][0]);
-      read64(q + 64, &acc[s][1]);
-    }
+    for (int i = 0; i < 8; ++i) a += v[i];
+    return a;
   }
-  uint64_t r = 0;
-  for (int s = 0; s < S; ++s) {
+  static uint64_t Fold(V a) {
+    return a;
+  }
+  static void Prefetch(const uint8_t*) {}
+#endif
+};
+#include "base/bandwidth_read.inc"
+}  // namespace narrow
+
 #if defined(__x86_64__)
-    const __m128i t = _mm_add_epi64(acc[s][0], acc[s][1]);
-    r ^= static_cast<uint64_t>(_mm_cvtsi128_si64(t)) ^
-         static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(t, t)));
-#elif defined(__aarch64__)
-    const uint64x2_t t = vaddq_u64(acc[s][0], acc[s][1]);
-    r ^= vgetq_lane_u64(t, 0) ^ vgetq_lane_u64(t, 1);
-#else
-    r ^= acc[s][0] + acc[s][1];
-#endif
+// Loads of 32 bytes (AVX2) and 64 bytes (AVX-512): these namespaces alone are
+// compiled for those ISAs, and run only when the CPU has them.
+#pragma GCC push_options
+#pragma GCC target("avx2")
+namespace wide32 {
+struct Loads {
+  using V = __m256i;
+  static V Zero() { return _mm256_setzero_si256(); }
+  static V Add64(V a, const uint8_t* x) {
+    const __m256i* v = reinterpret_cast<const __m256i*>(x);
+    return _mm256_add_epi64(a, _mm256_or_si256(_mm256_loadu_si256(v), _mm256_loadu_si256(v + 1)));
   }
-  return r;
+  static uint64_t Fold(V a) {
+    alignas(32) uint64_t v[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(v), a);
+    return v[0] ^ v[1] ^ v[2] ^ v[3];
+  }
+  static void Prefetch(const uint8_t* x) { narrow::Loads::Prefetch(x); }
+};
+#include "base/bandwidth_read.inc"
+}  // namespace wide32
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+namespace wide64 {
+struct Loads {
+  using V = __m512i;
+  static V Zero() { return _mm512_setzero_si512(); }
+  static V Add64(V a, const uint8_t* x) { return _mm512_add_epi64(a, _mm512_loadu_si512(x)); }
+  static uint64_t Fold(V a) {
+    alignas(64) uint64_t v[8];
+    _mm512_store_si512(v, a);
+    return v[0] ^ v[1] ^ v[2] ^ v[3] ^ v[4] ^ v[5] ^ v[6] ^ v[7];
+  }
+  static void Prefetch(const uint8_t* x) { narrow::Loads::Prefetch(x); }
+};
+#include "base/bandwidth_read.inc"
+}  // namespace wide64
+#pragma GCC pop_options
+
+// The widest loads this CPU has: 64, 32 or 16 bytes.
+int WideLoadBytes() {
+  static const int bytes = [] {
+    const CpuFeatures& f = GetCpuFeatures();
+    return f.avx512f ? 64 : f.avx2 ? 32 : 16;
+  }();
+  return bytes;
+}
+#endif
+
+using ReadFn = uint64_t (*)(const uint8_t*, size_t, size_t);
+// read1, read2 or read4 (one, two or four streams) of [p, p + n).
+uint64_t ReadWith(ReadFn read1, ReadFn read2, ReadFn read4, const uint8_t* p, size_t n, int streams,
+                  size_t ahead) {
+  return streams == 1 ? read1(p, n, ahead) : streams == 2 ? read2(p, n, ahead) : read4(p, n, ahead);
+}
+
+// [p, p + n) read as `streams` streams with loads of `load_bytes` (16, 32 or
+// 64; no wider than WideLoadBytes()).
+uint64_t ReadWidth(const uint8_t* p, size_t n, int streams, size_t ahead, int load_bytes) {
+#if defined(__x86_64__)
+  load_bytes = std::min(load_bytes, WideLoadBytes());
+  if (load_bytes == 64) {
+    return ReadWith(wide64::ReadStreams<1>, wide64::ReadStreams<2>, wide64::ReadStreams<4>, p, n,
+                    streams, ahead);
+  }
+  if (load_bytes == 32) {
+    return ReadWith(wide32::ReadStreams<1>, wide32::ReadStreams<2>, wide32::ReadStreams<4>, p, n,
+                    streams, ahead);
+  }
+#else
+  (void)load_bytes;
+#endif
+  return ReadWith(narrow::ReadStreams<1>, narrow::ReadStreams<2>, narrow::ReadStreams<4>, p, n,
+                  streams, ahead);
 }
 
 uint64_t ReadChunk(const uint8_t* p, size_t n, Pattern pat) {
-  return pat.streams == 4 ? ReadStreams<4>(p, n, pat.ahead) : ReadStreams<2>(p, n, pat.ahead);
+  return ReadWidth(p, n, pat.streams, pat.ahead, pat.wide ? 64 : 16);
 }
 
-// Where readers leave their sums: a global the compiler must assume is observed.
+// Where readers leave their sums// Where readers leave their sums: a global the compiler must
+// assume is observed.
 std::atomic<uint64_t> g_bandwidth_sink{0};
 
 double SecondsSince(std::chrono::steady_clock::time_point t) {
@@ -114,10 +196,10 @@ double SecondsSince(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
-uint64_t ReadAsStreams(const uint8_t* p, size_t n, int streams, size_t ahead) {
-  const int s = streams == 4 ? 4 : 2;
+uint64_t ReadAsStreams(const uint8_t* p, size_t n, int streams, size_t ahead, int load_bytes) {
+  const int s = streams == 4 ? 4 : streams == 1 ? 1 : 2;
   const size_t whole = n / (128 * s) * (128 * s);
-  uint64_t r = ReadChunk(p, whole, Pattern{s, ahead});
+  uint64_t r = ReadWidth(p, whole, s, ahead, load_bytes);
   for (size_t i = whole; i < n; ++i) r += p[i];
   return r;
 }

@@ -3,10 +3,11 @@
 //
 // A buffer of whole pages per reader thread is allocated and written once
 // (page faults are never timed), then read by all threads at once with wide
-// loads, the passes rotating through read patterns (two or four streams per
-// thread, software prefetch none, 2 KiB or 6 KiB ahead: which is fastest
-// depends on the machine); a pass is timed from the moment all readers start
-// until the last one ends, and the best pass counts.
+// loads, the passes rotating through read patterns (one, two or four streams
+// per thread; software prefetch none, 1, 2 or 6 KiB ahead; 16-byte loads or the
+// widest the CPU has: which is fastest depends on the machine); a pass is timed
+// from the moment all readers start until the last one ends, and the best pass
+// counts.
 #pragma once
 
 #include <cstdint>
@@ -65,12 +66,14 @@ class ReadBandwidthProbe {
 // faults.
 Result<BandwidthResult> MeasureReadBandwidth(int threads, double max_seconds,
                                              uint64_t buffer_bytes = 0, bool huge_pages = true);
-// Reads [p, p + n) as a pass of the probe reads a thread's part: `streams` (2
-// or 4) equal pieces side by side, 128 bytes of each in turn, software prefetch
-// `ahead` bytes ahead (0: none); the bytes past the last whole round come
-// last. Returns a value that depends on every byte (so the reads stay). For
-// benchmarks that compare other reads of the same bytes with the probe's.
-uint64_t ReadAsStreams(const uint8_t* p, size_t n, int streams, size_t ahead);
+// Reads [p, p + n) as a pass of the probe reads a thread's part: `streams` (1,
+// 2 or 4) equal pieces side by side, 128 bytes of each in turn, software
+// prefetch `ahead` bytes ahead (0: none), loads of `load_bytes` (16, 32 or 64;
+// a width the CPU lacks is read with the widest it has); the bytes past the
+// last whole round come last. Returns a value that depends on every byte (so
+// the reads stay). For benchmarks that compare other reads of the same bytes
+// with the probe's.
+uint64_t ReadAsStreams(const uint8_t* p, size_t n, int streams, size_t ahead, int load_bytes = 16);
 
 // Convenience: the GB/s of MeasureReadBandwidth, or 0 on failure.
 double MeasureReadBandwidthGBs(int threads, double max_seconds);

@@ -229,22 +229,26 @@ TEST(SysinfoTest, BandwidthProbeMeasuresRepeatedly) {
   EXPECT_FALSE(ReadBandwidthProbe::Create(2, 4096, true).ok());  // under a page per thread
 }
 
-// ReadAsStreams reads every byte, whatever the stream count, the alignment and
-// the length (bytes past the last whole round included): one non-zero byte
-// anywhere in a zero buffer makes the result non-zero.
+// ReadAsStreams reads every byte, whatever the stream count, the load width
+// (each this CPU has), the alignment and the length (bytes past the last whole
+// round included): one non-zero byte anywhere in a zero buffer makes the
+// result non-zero.
 TEST(SysinfoTest, ReadAsStreamsReadsEveryByte) {
   std::vector<uint8_t> buf(4 * 128 * 3 + 200 + 64, 0);
-  for (int streams : {2, 4}) {
-    for (size_t start : {size_t{0}, size_t{1}, size_t{64}}) {
-      for (size_t n :
-           {size_t{0}, size_t{37}, static_cast<size_t>(256 * streams), size_t{4 * 128 * 3 + 150}}) {
-        uint8_t* p = buf.data() + start;
-        EXPECT_EQ(ReadAsStreams(p, n, streams, 0), 0u);
-        for (size_t i = 0; i < n; ++i) {
-          p[i] = static_cast<uint8_t>(1 + i % 255);
-          ASSERT_NE(ReadAsStreams(p, n, streams, 1024), 0u)
-              << "streams " << streams << " start " << start << " n " << n << " byte " << i;
-          p[i] = 0;
+  for (int load_bytes : {16, 32, 64}) {
+    for (int streams : {1, 2, 4}) {
+      for (size_t start : {size_t{0}, size_t{1}, size_t{64}}) {
+        for (size_t n : {size_t{0}, size_t{37}, static_cast<size_t>(256 * streams),
+                         size_t{4 * 128 * 3 + 150}}) {
+          uint8_t* p = buf.data() + start;
+          EXPECT_EQ(ReadAsStreams(p, n, streams, 0, load_bytes), 0u);
+          for (size_t i = 0; i < n; ++i) {
+            p[i] = static_cast<uint8_t>(1 + i % 255);
+            ASSERT_NE(ReadAsStreams(p, n, streams, 1024, load_bytes), 0u)
+                << "load bytes " << load_bytes << " streams " << streams << " start " << start
+                << " n " << n << " byte " << i;
+            p[i] = 0;
+          }
         }
       }
     }
