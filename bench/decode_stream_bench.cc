@@ -7,7 +7,9 @@
 //              weight prefetch distance D (SetWeightPrefetchBytes);
 //   loads      the same bytes read as the probe reads (ReadAsStreams): each
 //              thread's share as four streams side by side, no software
-//              prefetch (the probe's fastest pattern on a Zen 5 VM): the
+//              prefetch (the probe's fastest pattern on a Zen 5 VM);
+//   loads1     the same as one stream of the widest loads, prefetch 1 KiB
+//              ahead (its fastest on an AMX Xeon VM): with `loads`, the
 //              ceiling for this sequence of products and barriers.
 // Each round measures the read-bandwidth probe over as many bytes, then runs
 // the variants token by token in turn (token k runs variant (k + round) mod
@@ -160,8 +162,9 @@ int Main(int argc, char** argv) {
   }
   std::vector<float> y(static_cast<size_t>(max_out) * threads);
   if (dists.empty()) dists.push_back(kernels::WeightPrefetchBytes());
-  // Variants 0 .. nk - 1: the kernels at dists[v]; variant nk: the plain loads.
-  const int nk = static_cast<int>(dists.size()), nv = nk + 1;
+  // Variants 0 .. nk - 1: the kernels at dists[v]; nk and nk + 1: the plain
+  // loads as four streams, as one.
+  const int nk = static_cast<int>(dists.size()), nv = nk + 2;
   // One pass: tokens * nv tokens, token k running variant (k + shift) % nv;
   // adds each token's seconds (thread 0's clock, barrier to barrier) to secs[v].
   auto pass = [&](int shift, std::vector<double>* secs) {
@@ -183,9 +186,11 @@ int Main(int argc, char** argv) {
                   p.x.data(), p.x.size(), 1,           y.data() + max_out * t,
                   w.n_out,    lo,         hi,          w.layout};
               kernels::Matmul(a, isa);
-            } else {
+            } else if (v == nk) {
               acc += ReadAsStreams(w.data + lo * w.row_bytes, (hi - lo) * w.row_bytes, kLoadStreams,
                                    0);
+            } else {
+              acc += ReadAsStreams(w.data + lo * w.row_bytes, (hi - lo) * w.row_bytes, 1, 1024, 64);
             }
           }
           barrier.Wait();
@@ -200,7 +205,8 @@ int Main(int argc, char** argv) {
     for (std::thread& th : pool) th.join();
   };
   auto name = [&](int v) {
-    return v < nk ? "kernels@" + std::to_string(dists[v]) : std::string("loads");
+    return v < nk ? "kernels@" + std::to_string(dists[v])
+                  : std::string(v == nk ? "loads" : "loads1");
   };
   std::printf("%s: %.0f MiB of weights, %d thread(s), %s, %d token(s) per variant and round\n",
               argv[1], static_cast<double>(bytes) / (1 << 20), threads, kernels::IsaName(isa),
