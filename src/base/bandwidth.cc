@@ -182,8 +182,23 @@ uint64_t ReadWidth(const uint8_t* p, size_t n, int streams, size_t ahead, int lo
                   streams, ahead);
 }
 
+int LoadBytes(Pattern pat) {
+#if defined(__x86_64__)
+  return pat.wide ? WideLoadBytes() : 16;
+#else
+  return 16;
+#endif
+}
+
 uint64_t ReadChunk(const uint8_t* p, size_t n, Pattern pat) {
-  return ReadWidth(p, n, pat.streams, pat.ahead, pat.wide ? 64 : 16);
+  return ReadWidth(p, n, pat.streams, pat.ahead, LoadBytes(pat));
+}
+
+std::string PatternName(Pattern pat) {
+  std::string s = StrFormat("%d stream%s per thread, %d-byte loads, ", pat.streams,
+                            pat.streams > 1 ? "s" : "", LoadBytes(pat));
+  if (pat.ahead == 0) return s + "no prefetch";
+  return s + StrFormat("prefetch %zu B ahead", pat.ahead);
 }
 
 // Where readers leave their sums// Where readers leave their sums: a global the compiler must
@@ -254,6 +269,7 @@ BandwidthResult ReadBandwidthProbe::Measure(int min_passes, int max_passes, doub
   double best = 0, last = 0;
   bool stop = false;
   Pattern pattern = kPatternList[0];  // pass k reads with kPatternList[k % kPatterns]
+  Pattern best_pattern = pattern;
   std::chrono::steady_clock::time_point pass_start;
   auto on_phase = [&]() noexcept {
     if (phase++ % 2 == 0) {
@@ -264,7 +280,7 @@ BandwidthResult ReadBandwidthProbe::Measure(int min_passes, int max_passes, doub
       pass_start = std::chrono::steady_clock::now();
     } else {
       last = SecondsSince(pass_start);
-      if (passes++ == 0 || last < best) best = last;
+      if (passes++ == 0 || last < best) best = last, best_pattern = pattern;
     }
   };
   std::barrier sync(threads_, on_phase);
@@ -289,6 +305,7 @@ BandwidthResult ReadBandwidthProbe::Measure(int min_passes, int max_passes, doub
   r.buffer_bytes = buffer_bytes();
   r.passes = passes;
   r.gb_per_s = best > 0 ? static_cast<double>(r.buffer_bytes) / best / 1e9 : 0;
+  if (passes > 0) r.best_pattern = PatternName(best_pattern);
   r.elapsed_ms = (spent_seconds + SecondsSince(t0)) * 1e3;
   return r;
 }

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "base/status.h"
 
@@ -23,6 +24,9 @@ struct BandwidthResult {
   uint64_t buffer_bytes = 0;  // bytes read per pass
   int passes = 0;             // timed passes
   double elapsed_ms = 0;      // total, including allocation and first touch
+  // How the best pass read, e.g. "1 stream per thread, 64-byte loads, prefetch
+  // 1024 B ahead".
+  std::string best_pattern;
 };
 
 // A buffer that can be measured many times, e.g. between the repetitions of a

@@ -221,6 +221,7 @@ TEST(SysinfoTest, BandwidthProbeMeasuresRepeatedly) {
     EXPECT_GT(r.gb_per_s, 0.1);
     EXPECT_EQ(r.passes, 4);  // 10 s is far more than 4 passes of 16 MiB take
     EXPECT_EQ(r.buffer_bytes, 16 * kMiB);
+    EXPECT_NE(r.best_pattern.find("per thread"), std::string::npos) << r.best_pattern;
   }
   // Over the time budget: min_passes; over twice the budget: one pass.
   EXPECT_EQ((*probe)->Measure(2, 12, 1.0, 1.5).passes, 2);

@@ -116,6 +116,11 @@ TEST(EngineCliTest, BenchJsonLines) {
       ASSERT_NE(j->Find("machine_bandwidth_buffer_bytes"), nullptr);
       EXPECT_GE(j->Find("machine_bandwidth_buffer_bytes")->as_int(), int64_t{16} << 20);
       EXPECT_GT(j->Find("machine_bandwidth_gb_per_s")->as_double(), 0.0);
+      // One probe per repetition, each naming the read pattern of its best pass.
+      ASSERT_NE(j->Find("machine_bandwidth_patterns"), nullptr);
+      const auto& patterns = j->Find("machine_bandwidth_patterns")->as_array();
+      ASSERT_EQ(patterns.size(), 2u);
+      for (const auto& p : patterns) EXPECT_NE(p.as_string().find("per thread"), std::string::npos);
     }
   }
   EXPECT_EQ(lines, 4);

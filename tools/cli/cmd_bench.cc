@@ -28,6 +28,7 @@ struct BenchResult {
   // tg only: the machine's read bandwidth measured before each repetition, and
   // its median (0 when the probe could not run).
   std::vector<double> machine_samples;
+  std::vector<std::string> machine_patterns;  // each sample's fastest read pattern
   double machine_gbs = 0;
   int64_t prefetch_bytes = 0;  // the weight prefetch distance decode ended with
 };
@@ -127,6 +128,10 @@ std::string JsonLine(const BenchResult& r, const RunInfo& run) {
     w.Key("bandwidth_gb_per_s"), w.Double(r.bandwidth_gbs);
     w.Key("machine_bandwidth_gb_per_s"), w.Double(r.machine_gbs);
     DoubleArray(w, "machine_bandwidth_samples", r.machine_samples);
+    w.Key("machine_bandwidth_patterns");
+    w.BeginArray();
+    for (const std::string& p : r.machine_patterns) w.String(p);
+    w.EndArray();
     w.Key("machine_bandwidth_buffer_bytes"), w.Uint(run.probe_bytes);
     w.Key("prefetch_bytes"), w.Int(r.prefetch_bytes);
     w.Key("prefetch_tuned"), w.Bool(run.prefetch_tuned);
@@ -248,7 +253,9 @@ int RunBench(int argc, char** argv) {
             // so that the ratio is taken under the same conditions.
             if (!prefill && rep >= 0 && probe.ok()) {
               const int np = ReadBandwidthProbe::patterns();  // each read pattern once
-              r.machine_samples.push_back((*probe)->Measure(np, np, 1.0).gb_per_s);
+              const BandwidthResult b = (*probe)->Measure(np, np, 1.0);
+              r.machine_samples.push_back(b.gb_per_s);
+              r.machine_patterns.push_back(b.best_pattern);
             }
             auto tps = TimeOnce(session->get(), prefill, static_cast<int>(n), r.depth);
             if (!tps.ok()) return ReportError("bench", tps.status());

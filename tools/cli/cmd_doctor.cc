@@ -246,6 +246,7 @@ void PrintText(const Report& r) {
     Line("read bandwidth",
          StrFormat("%.1f GB/s (%d threads, %s buffer, best of %d passes, %.0f ms)", b.gb_per_s,
                    b.threads, Mb(b.buffer_bytes).c_str(), b.passes, b.elapsed_ms));
+    if (!b.best_pattern.empty()) Line("best read pattern", b.best_pattern);
   } else {
     Line("read bandwidth", "unknown");
   }
@@ -411,6 +412,7 @@ void PrintJson(const Report& r) {
   Put(w, "threads", r.bandwidth_threads);
   Put(w, "buffer_bytes", If(b, bw.buffer_bytes));
   Put(w, "passes", If(b, bw.passes));
+  Put(w, "best_pattern", If(b, bw.best_pattern));
   Put(w, "elapsed_ms", If(b, Round(bw.elapsed_ms, 10)));
   w.EndObject();
 
