@@ -100,23 +100,24 @@ struct Loads {
   static void Prefetch(const uint8_t*) {}
 #endif
 };
+#define HEARTH_READ_TARGET
 #include "base/bandwidth_read.inc"
+#undef HEARTH_READ_TARGET
 }  // namespace narrow
 
 #if defined(__x86_64__)
-// Loads of 32 bytes (AVX2) and 64 bytes (AVX-512): these namespaces alone are
-// compiled for those ISAs, and run only when the CPU has them.
-#pragma GCC push_options
-#pragma GCC target("avx2")
+// Loads of 32 bytes (AVX2) and 64 bytes (AVX-512): these functions alone are
+// compiled for those ISAs (target attributes), and run only when the CPU has them.
 namespace wide32 {
+#define HEARTH_READ_TARGET __attribute__((target("avx2")))
 struct Loads {
   using V = __m256i;
-  static V Zero() { return _mm256_setzero_si256(); }
-  static V Add64(V a, const uint8_t* x) {
+  HEARTH_READ_TARGET static V Zero() { return _mm256_setzero_si256(); }
+  HEARTH_READ_TARGET static V Add64(V a, const uint8_t* x) {
     const __m256i* v = reinterpret_cast<const __m256i*>(x);
     return _mm256_add_epi64(a, _mm256_or_si256(_mm256_loadu_si256(v), _mm256_loadu_si256(v + 1)));
   }
-  static uint64_t Fold(V a) {
+  HEARTH_READ_TARGET static uint64_t Fold(V a) {
     alignas(32) uint64_t v[4];
     _mm256_store_si256(reinterpret_cast<__m256i*>(v), a);
     return v[0] ^ v[1] ^ v[2] ^ v[3];
@@ -124,17 +125,18 @@ struct Loads {
   static void Prefetch(const uint8_t* x) { narrow::Loads::Prefetch(x); }
 };
 #include "base/bandwidth_read.inc"
+#undef HEARTH_READ_TARGET
 }  // namespace wide32
-#pragma GCC pop_options
 
-#pragma GCC push_options
-#pragma GCC target("avx512f")
 namespace wide64 {
+#define HEARTH_READ_TARGET __attribute__((target("avx512f")))
 struct Loads {
   using V = __m512i;
-  static V Zero() { return _mm512_setzero_si512(); }
-  static V Add64(V a, const uint8_t* x) { return _mm512_add_epi64(a, _mm512_loadu_si512(x)); }
-  static uint64_t Fold(V a) {
+  HEARTH_READ_TARGET static V Zero() { return _mm512_setzero_si512(); }
+  HEARTH_READ_TARGET static V Add64(V a, const uint8_t* x) {
+    return _mm512_add_epi64(a, _mm512_loadu_si512(x));
+  }
+  HEARTH_READ_TARGET static uint64_t Fold(V a) {
     alignas(64) uint64_t v[8];
     _mm512_store_si512(v, a);
     return v[0] ^ v[1] ^ v[2] ^ v[3] ^ v[4] ^ v[5] ^ v[6] ^ v[7];
@@ -142,8 +144,8 @@ struct Loads {
   static void Prefetch(const uint8_t* x) { narrow::Loads::Prefetch(x); }
 };
 #include "base/bandwidth_read.inc"
+#undef HEARTH_READ_TARGET
 }  // namespace wide64
-#pragma GCC pop_options
 
 // The widest loads this CPU has: 64, 32 or 16 bytes.
 int WideLoadBytes() {
@@ -186,6 +188,7 @@ int LoadBytes(Pattern pat) {
 #if defined(__x86_64__)
   return pat.wide ? WideLoadBytes() : 16;
 #else
+  (void)pat;
   return 16;
 #endif
 }
