@@ -204,8 +204,7 @@ std::string PatternName(Pattern pat) {
   return s + StrFormat("prefetch %zu B ahead", pat.ahead);
 }
 
-// Where readers leave their sums// Where readers leave their sums: a global the compiler must
-// assume is observed.
+// Where readers leave their sums: a global the compiler must assume is observed.
 std::atomic<uint64_t> g_bandwidth_sink{0};
 
 double SecondsSince(std::chrono::steady_clock::time_point t) {
