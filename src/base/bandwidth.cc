@@ -26,12 +26,12 @@ namespace {
 
 // How a pass reads each thread's part: cut into `streams` equal pieces read
 // side by side, 128 bytes of each in turn, with software prefetch `ahead`
-// bytes ahead (0: none), with 16-byte loads or (`wide`) the widest vector
-// loads the CPU has (64 bytes with AVX-512, 32 with AVX2; 16 otherwise).
+// bytes ahead (0: none), with vector loads of `load_bytes` (16, or 64: the
+// widest the CPU has, UsableLoadBytes).
 struct Pattern {
   int streams;
   size_t ahead;
-  bool wide;
+  int load_bytes;
 };
 // Machines differ in which pattern reads fastest, so passes rotate through
 // these and the best pass counts. On 4 KiB pages a single stream under-reads
@@ -40,64 +40,49 @@ struct Pattern {
 // where two read 64-66 (and eight 68-70). On a 2-core AMX Xeon VM with huge
 // pages, one stream of 64-byte loads 1 KiB ahead read 35-37 GB/s where the
 // 16-byte patterns read 33-35 at best.
-constexpr Pattern kPatternList[] = {{2, 2048, false}, {4, 0, false},    {2, 0, false},
-                                    {4, 2048, false}, {2, 6144, false}, {1, 1024, true},
-                                    {2, 1024, true},  {4, 0, true}};
+constexpr Pattern kPatternList[] = {{2, 2048, 16}, {4, 0, 16},    {2, 0, 16},    {4, 2048, 16},
+                                    {2, 6144, 16}, {1, 1024, 64}, {2, 1024, 64}, {4, 0, 64}};
 constexpr int kPatterns = sizeof(kPatternList) / sizeof(kPatternList[0]);
 
+// One cache line into L1 (the readers' software prefetch).
+inline void PrefetchLine(const uint8_t* x) {
+#if defined(__x86_64__)
+  _mm_prefetch(reinterpret_cast<const char*>(x), _MM_HINT_T0);
+#elif defined(__aarch64__)
+  __builtin_prefetch(x);
+#else
+  (void)x;
+#endif
+}
+
+// Each namespace below defines `Loads`: the vector type V and Add64(acc, p),
+// the 64 bytes at p folded into acc; bandwidth_read.inc adds the read loop.
 // Loads of 16 bytes: SSE2 and NEON are part of the x86-64 and AArch64 baselines.
 namespace narrow {
 struct Loads {
 #if defined(__x86_64__)
   using V = __m128i;
-  static V Zero() {
-    return _mm_setzero_si128();
-  }
-  // The 64 bytes at x or'ed together, added into a.
   static V Add64(V a, const uint8_t* x) {
     const __m128i* v = reinterpret_cast<const __m128i*>(x);
     return _mm_add_epi64(
         a, _mm_or_si128(_mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
                         _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3))));
   }
-  static uint64_t Fold(V a) {
-    return static_cast<uint64_t>(_mm_cvtsi128_si64(a)) ^
-           static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(a, a)));
-  }
-  static void Prefetch(const uint8_t* x) {
-    _mm_prefetch(reinterpret_cast<const char*>(x), _MM_HINT_T0);
-  }
 #elif defined(__aarch64__)
   using V = uint64x2_t;
-  static V Zero() {
-    return vdupq_n_u64(0);
-  }
   static V Add64(V a, const uint8_t* x) {
     const uint64_t* v = reinterpret_cast<const uint64_t*>(x);
     return vaddq_u64(a, vorrq_u64(vorrq_u64(vld1q_u64(v), vld1q_u64(v + 2)),
                                   vorrq_u64(vld1q_u64(v + 4), vld1q_u64(v + 6))));
   }
-  static uint64_t Fold(V a) {
-    return vgetq_lane_u64(a, 0) ^ vgetq_lane_u64(a, 1);
-  }
-  static void Prefetch(const uint8_t* x) {
-    __builtin_prefetch(x);
-  }
 #else
   using V = uint64_t;
-  static V Zero() {
-    return 0;
-  }
   static V Add64(V a, const uint8_t* x) {
     uint64_t v[8];
     std::memcpy(v, x, sizeof(v));
     for (int i = 0; i < 8; ++i) a += v[i];
     return a;
   }
-  static uint64_t Fold(V a) {
-    return a;
-  }
-  static void Prefetch(const uint8_t*) {}
 #endif
 };
 #define HEARTH_READ_TARGET
@@ -112,17 +97,10 @@ namespace wide32 {
 #define HEARTH_READ_TARGET __attribute__((target("avx2")))
 struct Loads {
   using V = __m256i;
-  HEARTH_READ_TARGET static V Zero() { return _mm256_setzero_si256(); }
   HEARTH_READ_TARGET static V Add64(V a, const uint8_t* x) {
     const __m256i* v = reinterpret_cast<const __m256i*>(x);
     return _mm256_add_epi64(a, _mm256_or_si256(_mm256_loadu_si256(v), _mm256_loadu_si256(v + 1)));
   }
-  HEARTH_READ_TARGET static uint64_t Fold(V a) {
-    alignas(32) uint64_t v[4];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(v), a);
-    return v[0] ^ v[1] ^ v[2] ^ v[3];
-  }
-  static void Prefetch(const uint8_t* x) { narrow::Loads::Prefetch(x); }
 };
 #include "base/bandwidth_read.inc"
 #undef HEARTH_READ_TARGET
@@ -132,74 +110,54 @@ namespace wide64 {
 #define HEARTH_READ_TARGET __attribute__((target("avx512f")))
 struct Loads {
   using V = __m512i;
-  HEARTH_READ_TARGET static V Zero() { return _mm512_setzero_si512(); }
   HEARTH_READ_TARGET static V Add64(V a, const uint8_t* x) {
     return _mm512_add_epi64(a, _mm512_loadu_si512(x));
   }
-  HEARTH_READ_TARGET static uint64_t Fold(V a) {
-    alignas(64) uint64_t v[8];
-    _mm512_store_si512(v, a);
-    return v[0] ^ v[1] ^ v[2] ^ v[3] ^ v[4] ^ v[5] ^ v[6] ^ v[7];
-  }
-  static void Prefetch(const uint8_t* x) { narrow::Loads::Prefetch(x); }
 };
 #include "base/bandwidth_read.inc"
 #undef HEARTH_READ_TARGET
 }  // namespace wide64
+#endif
 
-// The widest loads this CPU has: 64, 32 or 16 bytes.
-int WideLoadBytes() {
-  static const int bytes = [] {
+// `want` (16, 32 or 64) capped at the widest loads this CPU has.
+int UsableLoadBytes(int want) {
+#if defined(__x86_64__)
+  static const int widest = [] {
     const CpuFeatures& f = GetCpuFeatures();
     return f.avx512f ? 64 : f.avx2 ? 32 : 16;
   }();
-  return bytes;
-}
-#endif
-
-using ReadFn = uint64_t (*)(const uint8_t*, size_t, size_t);
-// read1, read2 or read4 (one, two or four streams) of [p, p + n).
-uint64_t ReadWith(ReadFn read1, ReadFn read2, ReadFn read4, const uint8_t* p, size_t n, int streams,
-                  size_t ahead) {
-  return streams == 1 ? read1(p, n, ahead) : streams == 2 ? read2(p, n, ahead) : read4(p, n, ahead);
-}
-
-// [p, p + n) read as `streams` streams with loads of `load_bytes` (16, 32 or
-// 64; no wider than WideLoadBytes()).
-uint64_t ReadWidth(const uint8_t* p, size_t n, int streams, size_t ahead, int load_bytes) {
-#if defined(__x86_64__)
-  load_bytes = std::min(load_bytes, WideLoadBytes());
-  if (load_bytes == 64) {
-    return ReadWith(wide64::ReadStreams<1>, wide64::ReadStreams<2>, wide64::ReadStreams<4>, p, n,
-                    streams, ahead);
-  }
-  if (load_bytes == 32) {
-    return ReadWith(wide32::ReadStreams<1>, wide32::ReadStreams<2>, wide32::ReadStreams<4>, p, n,
-                    streams, ahead);
-  }
+  return std::min(want, widest);
 #else
-  (void)load_bytes;
-#endif
-  return ReadWith(narrow::ReadStreams<1>, narrow::ReadStreams<2>, narrow::ReadStreams<4>, p, n,
-                  streams, ahead);
-}
-
-int LoadBytes(Pattern pat) {
-#if defined(__x86_64__)
-  return pat.wide ? WideLoadBytes() : 16;
-#else
-  (void)pat;
+  (void)want;
   return 16;
 #endif
 }
 
-uint64_t ReadChunk(const uint8_t* p, size_t n, Pattern pat) {
-  return ReadWidth(p, n, pat.streams, pat.ahead, LoadBytes(pat));
+// [p, p + n) read as `streams` (1, 2 or 4) streams with loads of
+// UsableLoadBytes(load_bytes).
+uint64_t ReadWidth(const uint8_t* p, size_t n, int streams, size_t ahead, int load_bytes) {
+  using ReadFn = uint64_t (*)(const uint8_t*, size_t, size_t);
+  // Each width's readers of one, two and four streams.
+  static constexpr ReadFn kNarrow[] = {narrow::ReadStreams<1>, narrow::ReadStreams<2>,
+                                       narrow::ReadStreams<4>};
+  const ReadFn* by_streams = kNarrow;
+#if defined(__x86_64__)
+  static constexpr ReadFn kWide32[] = {wide32::ReadStreams<1>, wide32::ReadStreams<2>,
+                                       wide32::ReadStreams<4>};
+  static constexpr ReadFn kWide64[] = {wide64::ReadStreams<1>, wide64::ReadStreams<2>,
+                                       wide64::ReadStreams<4>};
+  const int bytes = UsableLoadBytes(load_bytes);
+  if (bytes == 64) by_streams = kWide64;
+  if (bytes == 32) by_streams = kWide32;
+#else
+  (void)load_bytes;
+#endif
+  return by_streams[streams == 1 ? 0 : streams == 2 ? 1 : 2](p, n, ahead);
 }
 
 std::string PatternName(Pattern pat) {
   std::string s = StrFormat("%d stream%s per thread, %d-byte loads, ", pat.streams,
-                            pat.streams > 1 ? "s" : "", LoadBytes(pat));
+                            pat.streams > 1 ? "s" : "", UsableLoadBytes(pat.load_bytes));
   if (pat.ahead == 0) return s + "no prefetch";
   return s + StrFormat("prefetch %zu B ahead", pat.ahead);
 }
@@ -292,7 +250,7 @@ BandwidthResult ReadBandwidthProbe::Measure(int min_passes, int max_passes, doub
     for (;;) {
       sync.arrive_and_wait();
       if (stop) break;
-      acc += ReadChunk(p, chunk_, pattern);
+      acc += ReadWidth(p, chunk_, pattern.streams, pattern.ahead, pattern.load_bytes);
       sync.arrive_and_wait();
     }
     g_bandwidth_sink.fetch_xor(acc, std::memory_order_relaxed);
