@@ -6,6 +6,7 @@
 // fixed-tree hsum(acc0 + acc1).
 #include "kernels/avx2_util.h"
 #include "kernels/kernel_table.h"
+#include "kernels/weight_prefetch.h"
 
 namespace hearth::kernels {
 namespace {
@@ -80,6 +81,7 @@ struct KernelF {
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         _mm_prefetch(reinterpret_cast<const char*>(w_rows[r] + j * W::kBytes) + 512, _MM_HINT_T0);
+        PrimeNextPage<16 * W::kBytes>(w_rows[r] + j * W::kBytes);
         Chunk<T>(w_rows[r], x, j, acc[r], 0);
         Chunk<T>(w_rows[r], x, j + 8, acc[r], 1);
       }

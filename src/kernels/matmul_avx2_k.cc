@@ -16,6 +16,7 @@
 #include "kernels/avx2_util.h"
 #include "kernels/k_scales.h"
 #include "kernels/kernel_table.h"
+#include "kernels/weight_prefetch.h"
 
 namespace hearth::kernels {
 namespace {
@@ -58,6 +59,7 @@ struct KernelK4 {
   static inline void Super(const uint8_t* p, int64_t b, const Act256View* xv, __m256* acc) {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * sizeof(Block), _MM_HINT_T0);
+    PrimeNextPage<sizeof(Block)>(p);
     uint64_t sc8, m8;
     ScalesMinsK4(p + offsetof(Block, scales), &sc8, &m8);
     // Scale of sub-block s in every int16 lane: vpshufb of the 8 scales.
@@ -118,6 +120,7 @@ struct KernelQ6K {
   static inline void Super(const uint8_t* p, int64_t b, const Act256View* xv, __m256* acc) {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * sizeof(BlockQ6_K), _MM_HINT_T0);
+    PrimeNextPage<sizeof(BlockQ6_K)>(p);
     const int8_t* scales = reinterpret_cast<const int8_t*>(p + offsetof(BlockQ6_K, scales));
     const float d = F16Scale(p + offsetof(BlockQ6_K, d));
     __m256i sumi[T];

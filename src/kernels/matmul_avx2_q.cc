@@ -14,6 +14,7 @@
 #include "kernels/act_layout.h"
 #include "kernels/avx2_util.h"
 #include "kernels/kernel_table.h"
+#include "kernels/weight_prefetch.h"
 
 namespace hearth::kernels {
 namespace {
@@ -180,6 +181,7 @@ struct Kernel32 {
         for (int64_t o = 0; o < 4 * kBytes; o += 64) {
           _mm_prefetch(reinterpret_cast<const char*>(p) + 512 + o, _MM_HINT_T0);
         }
+        PrimeNextPage<4 * kBytes>(p);
         Quad<T>(p, b, xv, acc[r], macc[r]);
       }
     }

@@ -18,6 +18,7 @@
 
 #include "kernels/kernel_table.h"
 #include "kernels/lanes_gemm_avx512.h"
+#include "kernels/weight_prefetch.h"
 
 namespace hearth::kernels {
 namespace {
@@ -70,7 +71,7 @@ struct KernelF {
         // Into L1, PrefetchAhead() bytes ahead (rows are contiguous: runs on into
         // the next row).
         const char* p = reinterpret_cast<const char*>(w_rows[r] + j * W::kBytes);
-        for (int o = 0; o < 32 * W::kBytes; o += 64) _mm_prefetch(p + ahead + o, _MM_HINT_T0);
+        PrefetchWeights<32 * W::kBytes>(p, ahead);
         Chunk<T>(w_rows[r], x, j, all, acc[r], 0);
         Chunk<T>(w_rows[r], x, j + 16, all, acc[r], 1);
       }

@@ -22,6 +22,7 @@
 #include "kernels/k_scales.h"
 #include "kernels/k_scales_avx512.h"
 #include "kernels/kernel_table.h"
+#include "kernels/weight_prefetch.h"
 
 namespace hearth::kernels {
 namespace {
@@ -71,9 +72,7 @@ struct KernelQ4K {
   template <int T>
   static inline void Block(const uint8_t* p, const Act256View* xv, int64_t b, const __m512i* sidx,
                            const uint8_t* scm, __m512i* sumi_out, int64_t ahead) {
-    for (size_t o = 0; o < sizeof(BlockQ4_K); o += 64) {
-      _mm_prefetch(reinterpret_cast<const char*>(p) + ahead + o, _MM_HINT_T0);
-    }
+    PrefetchWeights<sizeof(BlockQ4_K)>(p, ahead);
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     // The 16 bytes of scales and mins in every 128-bit lane.
     const __m512i sb =
@@ -220,9 +219,7 @@ struct KernelQ6K {
   template <int T>
   static inline void Block(const uint8_t* p, const Act256View* xv, int64_t b, const __m512i* sidx,
                            __m512i* out, int64_t ahead) {
-    for (size_t o = 0; o < sizeof(BlockQ6_K); o += 64) {
-      _mm_prefetch(reinterpret_cast<const char*>(p) + ahead + o, _MM_HINT_T0);
-    }
+    PrefetchWeights<sizeof(BlockQ6_K)>(p, ahead);
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     // High-bit masks and shifts: lower 32 bytes / upper 32 bytes of a run.
     const __m512i m01 = _mm512_inserti64x4(_mm512_set1_epi8(0x03), _mm256_set1_epi8(0x0C), 1);

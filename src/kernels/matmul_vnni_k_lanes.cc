@@ -25,6 +25,7 @@
 #include "kernels/k_scales.h"
 #include "kernels/k_scales_avx512.h"
 #include "kernels/kernel_table.h"
+#include "kernels/weight_prefetch.h"
 
 namespace hearth::kernels {
 namespace {
@@ -164,9 +165,7 @@ struct KernelQ4KLanes {
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
           const uint8_t* pq = w_rows[r] + (g + q) * kGroupBytes;
-          for (int64_t o = 0; o < kGroupBytes; o += 64) {
-            _mm_prefetch(reinterpret_cast<const char*>(pq) + ahead + o, _MM_HINT_T0);
-          }
+          PrefetchWeights<kGroupBytes>(pq, ahead);
           __m512i lo[4], hi[4];
           GroupCodes(pq, lo, hi);
 #pragma GCC unroll 4
@@ -295,9 +294,7 @@ struct KernelQ6KLanes {
   template <int T>
   static inline void Block(const uint8_t* p, const Q6KLanesRow* xs, int64_t b, __m512i* out,
                            int64_t ahead) {
-    for (int64_t o = 0; o < 256; o += 64) {
-      _mm_prefetch(reinterpret_cast<const char*>(p) + ahead + o, _MM_HINT_T0);
-    }
+    PrefetchWeights<sizeof(BlockQ6_K)>(p, ahead);
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512i a = LoadWeights64(p), bv = LoadWeights64(p + 64), c = LoadWeights64(p + 128);
     __m512i v[4];

@@ -28,6 +28,7 @@
 #include "kernels/avx512_util.h"
 #include "kernels/kernel_table.h"
 #include "kernels/repack.h"
+#include "kernels/weight_prefetch.h"
 
 namespace hearth::kernels {
 namespace {
@@ -309,9 +310,7 @@ void GroupRows(const uint8_t* const* w_rows, const uint8_t* const* prep, const u
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const uint8_t* p = w_rows[r] + g * K::kGroupBytes;
-      for (int64_t o = 0; o < K::kGroupBytes; o += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(p) + ahead + o, _MM_HINT_T0);
-      }
+      PrefetchWeights<K::kGroupBytes>(p, ahead);
       __m512i c[8];
       __m512 dw;
       K::Load(p, si, c, &dw);
