@@ -72,6 +72,7 @@ struct KernelF {
   template <int T, int R>
   static void Rows(const uint8_t* const* w_rows, const uint8_t* const* x, int64_t n_in,
                    float* out) {
+    const int64_t ahead = PrefetchAhead();
     __m256 acc[R][T][2];
     for (int r = 0; r < R; ++r) {
       for (int t = 0; t < T; ++t) acc[r][t][0] = acc[r][t][1] = _mm256_setzero_ps();
@@ -80,8 +81,7 @@ struct KernelF {
     for (; j + 16 <= n_in; j += 16) {
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
-        _mm_prefetch(reinterpret_cast<const char*>(w_rows[r] + j * W::kBytes) + 512, _MM_HINT_T0);
-        PrimeNextPage<16 * W::kBytes>(w_rows[r] + j * W::kBytes);
+        PrefetchWeights<16 * W::kBytes>(w_rows[r] + j * W::kBytes, ahead);
         Chunk<T>(w_rows[r], x, j, acc[r], 0);
         Chunk<T>(w_rows[r], x, j + 8, acc[r], 1);
       }

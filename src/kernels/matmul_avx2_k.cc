@@ -58,8 +58,7 @@ struct KernelK4 {
   template <int T>
   static inline void Super(const uint8_t* p, int64_t b, const Act256View* xv, __m256* acc) {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
-    _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * sizeof(Block), _MM_HINT_T0);
-    PrimeNextPage<sizeof(Block)>(p);
+    PrefetchWeights<sizeof(Block)>(p, PrefetchAhead());
     uint64_t sc8, m8;
     ScalesMinsK4(p + offsetof(Block, scales), &sc8, &m8);
     // Scale of sub-block s in every int16 lane: vpshufb of the 8 scales.
@@ -119,8 +118,7 @@ struct KernelQ6K {
   template <int T>
   static inline void Super(const uint8_t* p, int64_t b, const Act256View* xv, __m256* acc) {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
-    _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * sizeof(BlockQ6_K), _MM_HINT_T0);
-    PrimeNextPage<sizeof(BlockQ6_K)>(p);
+    PrefetchWeights<sizeof(BlockQ6_K)>(p, PrefetchAhead());
     const int8_t* scales = reinterpret_cast<const int8_t*>(p + offsetof(BlockQ6_K, scales));
     const float d = F16Scale(p + offsetof(BlockQ6_K, d));
     __m256i sumi[T];

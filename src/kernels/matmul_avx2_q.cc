@@ -173,15 +173,13 @@ struct Kernel32 {
     for (int r = 0; r < R; ++r) {
       for (int t = 0; t < T; ++t) acc[r][t] = macc[r][t] = _mm_setzero_ps();
     }
+    const int64_t ahead = PrefetchAhead();
     int64_t b = 0;
     for (; b + 4 <= nb; b += 4) {
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         const uint8_t* p = w_rows[r] + b * kBytes;
-        for (int64_t o = 0; o < 4 * kBytes; o += 64) {
-          _mm_prefetch(reinterpret_cast<const char*>(p) + 512 + o, _MM_HINT_T0);
-        }
-        PrimeNextPage<4 * kBytes>(p);
+        PrefetchWeights<4 * kBytes>(p, ahead);
         Quad<T>(p, b, xv, acc[r], macc[r]);
       }
     }
