@@ -9,8 +9,8 @@ void SwiGluRef(float* g, const float* u, int64_t n) {
 }
 
 void SwiGlu(float* g, const float* u, int64_t n, Isa isa) {
-  const bool x86 =
-      isa == Isa::kAvx2 || isa == Isa::kAvx512 || isa == Isa::kAvx512Vnni || isa == Isa::kAmx;
+  const bool x86 = isa == Isa::kAvx2 || isa == Isa::kAvxVnni || isa == Isa::kAvx512 ||
+                   isa == Isa::kAvx512Vnni || isa == Isa::kAmx;
   if (x86) {
     SwiGluAvx2(g, u, n);
   } else {

@@ -48,7 +48,7 @@ void AttendHead(const AttnArgs& a, Isa isa) {
     AttendHeadAvx512(a);
     return;
   }
-  if (isa == Isa::kAvx2 && a.head_dim % 8 == 0) {
+  if ((isa == Isa::kAvx2 || isa == Isa::kAvxVnni) && a.head_dim % 8 == 0) {
     AttendHeadAvx2(a);
     return;
   }

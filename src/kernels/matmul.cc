@@ -21,6 +21,8 @@ bool CanRun(Isa isa) {
       return true;
     case Isa::kAvx2:
       return avx2;
+    case Isa::kAvxVnni:
+      return avx2 && f.avxvnni;
     case Isa::kAvx512:
       return avx512;
     case Isa::kAvx512Vnni:
@@ -78,6 +80,10 @@ MatmulFn SelectKernel(GgmlType t, Isa isa) {
       [[fallthrough]];
     case Isa::kAvx512:
       if ((f = Avx512FKernel(t))) return f;
+      if ((f = Avx2Kernel(t))) return f;
+      break;
+    case Isa::kAvxVnni:
+      if ((f = AvxVnniQKernel(t))) return f;
       [[fallthrough]];
     case Isa::kAvx2:
       if ((f = Avx2Kernel(t))) return f;
@@ -114,6 +120,8 @@ const char* IsaName(Isa isa) {
       return "scalar";
     case Isa::kAvx2:
       return "avx2";
+    case Isa::kAvxVnni:
+      return "avx-vnni";
     case Isa::kAvx512:
       return "avx512";
     case Isa::kAvx512Vnni:
@@ -130,8 +138,8 @@ const char* IsaName(Isa isa) {
 
 int AvailableIsas(Isa out[8]) {
   int n = 0;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vnni, Isa::kAmx, Isa::kNeon,
-                  Isa::kNeonDot}) {
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512, Isa::kAvx512Vnni,
+                  Isa::kAmx, Isa::kNeon, Isa::kNeonDot}) {
     if (CanRun(isa)) out[n++] = isa;
   }
   return n;

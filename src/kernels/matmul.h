@@ -26,8 +26,9 @@ namespace hearth::kernels {
 
 // kAmx = AVX-512 VNNI plus AMX tiles for batches (bit-identical to kAvx512Vnni).
 // kNeonDot = NEON plus sdot for the integer block dots (bit-identical to kNeon).
-enum class Isa { kScalar, kAvx2, kAvx512, kAvx512Vnni, kAmx, kNeon, kNeonDot };
-// "scalar", "avx2", "avx512", "avx512-vnni", "amx", "neon", "neon-dotprod"
+enum class Isa { kScalar, kAvx2, kAvxVnni, kAvx512, kAvx512Vnni, kAmx, kNeon, kNeonDot };
+// "scalar", "avx2", "avx-vnni", "avx512", "avx512-vnni", "amx", "neon", "neon-dotprod"
+// (avx-vnni: AVX2 with the 256-bit VEX int8 dot products of CPUs without AVX-512)
 const char* IsaName(Isa isa);
 
 // The best variant this CPU can run (detected once), or the one forced by

@@ -12,6 +12,9 @@ namespace hearth::kernels {
 MatmulFn Avx2QKernel(GgmlType) {
   return nullptr;
 }
+MatmulFn AvxVnniQKernel(GgmlType) {
+  return nullptr;
+}
 MatmulFn Avx2KKernel(GgmlType) {
   return nullptr;
 }

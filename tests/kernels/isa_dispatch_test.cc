@@ -9,6 +9,7 @@
 // "neon-dotprod" under -cpu max.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -75,6 +76,56 @@ uint32_t Bits(float f) {
   uint32_t u;
   std::memcpy(&u, &f, 4);
   return u;
+}
+
+// kAvxVnni only replaces the AVX2 kernels' block dots (one vpdpbusd instead of
+// maddubs + madd, the same int32 lanes): every output must carry kAvx2's bits,
+// also for the largest codes (Q8_0 -128 and 127, Q5 31) where maddubs's int16
+// pairs come closest to saturating.
+TEST(IsaDispatch, AvxVnniBitIdenticalToAvx2) {
+  if (!Available(Isa::kAvxVnni)) GTEST_SKIP() << "no AVX-VNNI here: " << AvailableNames();
+  std::mt19937 rng(37);
+  for (GgmlType type :
+       {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ8_0}) {
+    EXPECT_TRUE(HasSimdKernel(type, Isa::kAvxVnni)) << testing::TypeName(type);
+    for (int64_t n_in : {int64_t{32}, int64_t{32} * 7, int64_t{32} * 64 + 32 * 3}) {
+      for (bool extreme : {false, true}) {
+        SCOPED_TRACE(testing::TypeName(type) + " n_in=" + std::to_string(n_in) +
+                     (extreme ? " extreme codes" : ""));
+        const int64_t rows = 13;
+        const int n_tok = 5;
+        testing::Weights w(type, rows, n_in, 3, rng);
+        if (extreme) {  // every code byte (not the F16 scales) at an extreme
+          const size_t block = GetGgmlTypeInfo(type).type_size;
+          const size_t head =
+              type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1 ? 4 : 2;  // d (, m)
+          for (int64_t r = 0; r < rows; ++r) {
+            uint8_t* row = w.buf.data() + r * w.row_bytes;
+            for (size_t o = 0; o < w.row_bytes; ++o) {
+              if (o % block < head) continue;
+              row[o] = type == GgmlType::kQ8_0 ? (o % 3 ? 0x80 : 0x7F) : 0xFF;
+            }
+          }
+        }
+        testing::Activations x(type, n_tok, n_in, 9, rng);
+        std::vector<float> avx2(static_cast<size_t>(rows * n_tok)), vnni(avx2.size());
+        MatmulArgs a{type,  w.row(0),    w.row_bytes, n_in, x.tok(0), x.stride,
+                     n_tok, avx2.data(), rows,        0,    rows};
+        Matmul(a, Isa::kAvx2);
+        a.y = vnni.data();
+        Matmul(a, Isa::kAvxVnni);
+        for (size_t i = 0; i < avx2.size(); ++i) {
+          ASSERT_EQ(Bits(avx2[i]), Bits(vnni[i])) << "i=" << i;
+          const int t = static_cast<int>(i / rows);
+          const int64_t r = static_cast<int64_t>(i % rows);
+          const float ref = DotRef(type, w.row(r), x.tok(t), n_in);
+          ASSERT_LE(std::fabs(vnni[i] - ref),
+                    testing::Tolerance(n_in, testing::Magnitude(type, w.row(r), x.tok(t), n_in)))
+              << "i=" << i;
+        }
+      }
+    }
+  }
 }
 
 // kNeonDot only replaces the integer block dots (sdot instead of smull/sadalp),

@@ -106,6 +106,7 @@ TEST(MatmulIsa, NamesAndAvailability) {
   EXPECT_EQ(all[0], Isa::kScalar);
   EXPECT_STREQ(IsaName(Isa::kScalar), "scalar");
   EXPECT_STREQ(IsaName(Isa::kAvx2), "avx2");
+  EXPECT_STREQ(IsaName(Isa::kAvxVnni), "avx-vnni");
   EXPECT_STREQ(IsaName(Isa::kAvx512), "avx512");
   EXPECT_STREQ(IsaName(Isa::kAvx512Vnni), "avx512-vnni");
   EXPECT_STREQ(IsaName(Isa::kNeon), "neon");

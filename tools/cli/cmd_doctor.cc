@@ -63,6 +63,9 @@ std::pair<const char*, const char*> KernelTier(const CpuFeatures& f) {
   if (f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni) {
     return {"avx512_vnni", "AVX-512 VNNI (int8 dot products, 512-bit)"};
   }
+  if (f.avx2 && f.fma && f.f16c && f.avxvnni) {
+    return {"avx_vnni", "AVX2 + AVX-VNNI (int8 dot products, 256-bit)"};
+  }
   if (f.avx2 && f.fma) return {"avx2", "AVX2 + FMA (256-bit)"};
   if (f.neon && f.i8mm) return {"neon_i8mm", "NEON + I8MM (int8 matrix multiply)"};
   if (f.neon && f.dotprod) return {"neon_dotprod", "NEON + dot product"};
