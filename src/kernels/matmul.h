@@ -96,8 +96,8 @@ WeightLayout PreferredLayout(GgmlType wtype, Isa isa);
 // kGguf; an ISA without a kernel for that layout unpacks each row first (slow,
 // for tests and odd configurations only).
 // The kernel is chosen once per call from (wtype, isa); a type without a
-// variant for `isa` uses the next lower one (AVX-512 -> AVX2 -> scalar,
-// NEON+dotprod -> NEON -> scalar).
+// variant for `isa` uses the next lower one (AVX-512 -> AVX-VNNI if the CPU
+// has it -> AVX2 -> scalar, AVX-VNNI -> AVX2, NEON+dotprod -> NEON -> scalar).
 // Thread safety: pure function of its inputs; callers may run disjoint row
 // ranges concurrently. Cost: reads the rows' weights once per group of up to 4
 // tokens (each loaded weight block is reused across the group).
