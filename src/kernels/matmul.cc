@@ -80,13 +80,11 @@ MatmulFn SelectKernel(GgmlType t, Isa isa) {
       [[fallthrough]];
     case Isa::kAvx512:
       if ((f = Avx512FKernel(t))) return f;
-      // Q4_1, Q5_0, Q5_1 have no AVX-512 kernel: the AVX-VNNI one where the
-      // CPU has it (Zen 5, Sapphire Rapids: the AVX2 bits, one dot instruction).
-      if (CanRun(Isa::kAvxVnni) && (f = AvxVnniQKernel(t))) return f;
-      if ((f = Avx2Kernel(t))) return f;
-      break;
+      [[fallthrough]];
     case Isa::kAvxVnni:
-      if ((f = AvxVnniQKernel(t))) return f;
+      // Also for the AVX-512 variants' types without an AVX-512 kernel (Q4_1,
+      // Q5_0, Q5_1) where the CPU has AVX-VNNI (Zen 5, Sapphire Rapids).
+      if (CanRun(Isa::kAvxVnni) && (f = AvxVnniQKernel(t))) return f;
       [[fallthrough]];
     case Isa::kAvx2:
       if ((f = Avx2Kernel(t))) return f;

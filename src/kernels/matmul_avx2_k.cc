@@ -26,8 +26,8 @@ inline __m256i LoadBsums(const Act256View& xv, int64_t b) {
 }
 
 // Rows<T, R> of a kernel that computes one super-block (kBlockBytes) at a
-// time for T tokens into one float accumulator each (K::Super<T>): R rows (one
-// per row stream) in lock step; out[r * T + t].
+// time for T tokens into one float accumulator each (K::Super<T>, prefetching
+// `ahead` bytes ahead): R rows (one per row stream) in lock step; out[r * T + t].
 template <class K, size_t kBlockBytes, int T, int R>
 void SuperBlockRows(const uint8_t* const* w_rows, const uint8_t* const* x, int64_t n_in,
                     float* out) {
@@ -38,10 +38,11 @@ void SuperBlockRows(const uint8_t* const* w_rows, const uint8_t* const* x, int64
   for (int r = 0; r < R; ++r) {
     for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
   }
+  const int64_t ahead = PrefetchAhead();
   for (int64_t b = 0; b < nb; ++b) {
 #pragma GCC unroll 2
     for (int r = 0; r < R; ++r) {
-      K::template Super<T>(w_rows[r] + b * kBlockBytes, b, xv, acc[r]);
+      K::template Super<T>(w_rows[r] + b * kBlockBytes, b, xv, ahead, acc[r]);
     }
   }
   for (int r = 0; r < R; ++r) {
@@ -56,9 +57,10 @@ struct KernelK4 {
 
   // Super-block b (at p) for T tokens into acc[T].
   template <int T>
-  static inline void Super(const uint8_t* p, int64_t b, const Act256View* xv, __m256* acc) {
+  static inline void Super(const uint8_t* p, int64_t b, const Act256View* xv, int64_t ahead,
+                           __m256* acc) {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
-    PrefetchWeights<sizeof(Block)>(p, PrefetchAhead());
+    PrefetchWeights<sizeof(Block)>(p, ahead);
     uint64_t sc8, m8;
     ScalesMinsK4(p + offsetof(Block, scales), &sc8, &m8);
     // Scale of sub-block s in every int16 lane: vpshufb of the 8 scales.
@@ -116,9 +118,10 @@ struct KernelK4 {
 struct KernelQ6K {
   // Super-block b (at p) for T tokens into acc[T].
   template <int T>
-  static inline void Super(const uint8_t* p, int64_t b, const Act256View* xv, __m256* acc) {
+  static inline void Super(const uint8_t* p, int64_t b, const Act256View* xv, int64_t ahead,
+                           __m256* acc) {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
-    PrefetchWeights<sizeof(BlockQ6_K)>(p, PrefetchAhead());
+    PrefetchWeights<sizeof(BlockQ6_K)>(p, ahead);
     const int8_t* scales = reinterpret_cast<const int8_t*>(p + offsetof(BlockQ6_K, scales));
     const float d = F16Scale(p + offsetof(BlockQ6_K, d));
     __m256i sumi[T];

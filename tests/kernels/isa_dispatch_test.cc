@@ -78,10 +78,32 @@ uint32_t Bits(float f) {
   return u;
 }
 
+// Y [n_tok][rows] of w against x on one ISA.
+std::vector<float> RunOn(Isa isa, const testing::Weights& w, const testing::Activations& x) {
+  std::vector<float> y(static_cast<size_t>(w.rows * x.n_tok));
+  const MatmulArgs a{w.type,  w.row(0), w.row_bytes, w.n_in, x.tok(0), x.stride,
+                     x.n_tok, y.data(), w.rows,      0,      w.rows};
+  Matmul(a, isa);
+  return y;
+}
+
+// Every code byte of a 32-element block type (not the F16 d and m) at an
+// extreme: Q8_0 -128 and 127, the others all ones (Q4 codes 15, Q5 codes 31).
+void SetExtremeCodes(testing::Weights& w) {
+  const size_t block = GetGgmlTypeInfo(w.type).type_size;
+  const size_t head = w.type == GgmlType::kQ4_1 || w.type == GgmlType::kQ5_1 ? 4 : 2;
+  for (int64_t r = 0; r < w.rows; ++r) {
+    uint8_t* row = w.buf.data() + r * w.row_bytes;
+    for (size_t o = 0; o < w.row_bytes; ++o) {
+      if (o % block >= head) row[o] = w.type == GgmlType::kQ8_0 ? (o % 3 ? 0x80 : 0x7F) : 0xFF;
+    }
+  }
+}
+
 // kAvxVnni only replaces the AVX2 kernels' block dots (one vpdpbusd instead of
 // maddubs + madd, the same int32 lanes): every output must carry kAvx2's bits,
-// also for the largest codes (Q8_0 -128 and 127, Q5 31) where maddubs's int16
-// pairs come closest to saturating.
+// also for the largest codes (SetExtremeCodes) where maddubs's int16 pairs come
+// closest to saturating.
 TEST(IsaDispatch, AvxVnniBitIdenticalToAvx2) {
   if (!Available(Isa::kAvxVnni)) GTEST_SKIP() << "no AVX-VNNI here: " << AvailableNames();
   std::mt19937 rng(37);
@@ -93,27 +115,10 @@ TEST(IsaDispatch, AvxVnniBitIdenticalToAvx2) {
         SCOPED_TRACE(testing::TypeName(type) + " n_in=" + std::to_string(n_in) +
                      (extreme ? " extreme codes" : ""));
         const int64_t rows = 13;
-        const int n_tok = 5;
         testing::Weights w(type, rows, n_in, 3, rng);
-        if (extreme) {  // every code byte (not the F16 scales) at an extreme
-          const size_t block = GetGgmlTypeInfo(type).type_size;
-          const size_t head =
-              type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1 ? 4 : 2;  // d (, m)
-          for (int64_t r = 0; r < rows; ++r) {
-            uint8_t* row = w.buf.data() + r * w.row_bytes;
-            for (size_t o = 0; o < w.row_bytes; ++o) {
-              if (o % block < head) continue;
-              row[o] = type == GgmlType::kQ8_0 ? (o % 3 ? 0x80 : 0x7F) : 0xFF;
-            }
-          }
-        }
-        testing::Activations x(type, n_tok, n_in, 9, rng);
-        std::vector<float> avx2(static_cast<size_t>(rows * n_tok)), vnni(avx2.size());
-        MatmulArgs a{type,  w.row(0),    w.row_bytes, n_in, x.tok(0), x.stride,
-                     n_tok, avx2.data(), rows,        0,    rows};
-        Matmul(a, Isa::kAvx2);
-        a.y = vnni.data();
-        Matmul(a, Isa::kAvxVnni);
+        if (extreme) SetExtremeCodes(w);
+        testing::Activations x(type, 5, n_in, 9, rng);
+        const std::vector<float> avx2 = RunOn(Isa::kAvx2, w, x), vnni = RunOn(Isa::kAvxVnni, w, x);
         for (size_t i = 0; i < avx2.size(); ++i) {
           ASSERT_EQ(Bits(avx2[i]), Bits(vnni[i])) << "i=" << i;
           const int t = static_cast<int>(i / rows);
@@ -137,16 +142,9 @@ TEST(IsaDispatch, NeonDotBitIdenticalToNeon) {
     const uint32_t bs = GetGgmlTypeInfo(type).block_size;
     for (int64_t n_in : {bs == 1 ? int64_t{100} : int64_t{bs}, int64_t{256} * 7}) {
       SCOPED_TRACE(testing::TypeName(type) + " n_in=" + std::to_string(n_in));
-      const int64_t rows = 11;
-      const int n_tok = 6;
-      testing::Weights w(type, rows, n_in, 1, rng);
-      testing::Activations x(type, n_tok, n_in, 7, rng);
-      std::vector<float> neon(static_cast<size_t>(rows * n_tok)), dot(neon.size());
-      MatmulArgs a{type,  w.row(0),    w.row_bytes, n_in, x.tok(0), x.stride,
-                   n_tok, neon.data(), rows,        0,    rows};
-      Matmul(a, Isa::kNeon);
-      a.y = dot.data();
-      Matmul(a, Isa::kNeonDot);
+      testing::Weights w(type, 11, n_in, 1, rng);
+      testing::Activations x(type, 6, n_in, 7, rng);
+      const std::vector<float> neon = RunOn(Isa::kNeon, w, x), dot = RunOn(Isa::kNeonDot, w, x);
       for (size_t i = 0; i < neon.size(); ++i) ASSERT_EQ(Bits(neon[i]), Bits(dot[i])) << "i=" << i;
     }
   }
