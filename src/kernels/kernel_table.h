@@ -21,8 +21,11 @@ using MatmulFn = void (*)(const MatmulArgs&);
 
 // Each returns the variant's kernel for `wtype`, or nullptr if it has none.
 // Defined in the per-ISA translation units (compiled with that ISA's flags).
-MatmulFn Avx2QKernel(GgmlType wtype);        // matmul_avx2_q.cc: Q4_0 Q4_1 Q5_0 Q5_1 Q8_0
-MatmulFn AvxVnniQKernel(GgmlType wtype);     // matmul_avxvnni_q.cc: the same with AVX-VNNI
+MatmulFn Avx2QKernel(GgmlType wtype);     // matmul_avx2_q.cc: Q4_0 Q4_1 Q5_0 Q5_1 Q8_0
+MatmulFn AvxVnniQKernel(GgmlType wtype);  // matmul_avxvnni_q.cc: the same with AVX-VNNI
+// The same two files (matmul_avx2_lanes_impl.h): Q4_0 Q8_0 in the kLanes16 layout.
+MatmulFn Avx2LanesKernel(GgmlType wtype);
+MatmulFn AvxVnniLanesKernel(GgmlType wtype);
 MatmulFn Avx2KKernel(GgmlType wtype);        // matmul_avx2_k.cc: Q4_K Q5_K Q6_K
 MatmulFn Avx2FKernel(GgmlType wtype);        // matmul_avx2_f.cc: F32 F16 BF16
 MatmulFn Avx512FKernel(GgmlType wtype);      // matmul_avx512_f.cc: F32 F16 BF16

@@ -182,7 +182,14 @@ void Matmul(const MatmulArgs& a, Isa isa) {
   HEARTH_CHECK(LayoutDefined(a.wtype, a.layout), "weight type %u has no layout %u",
                static_cast<unsigned>(a.wtype), static_cast<unsigned>(a.layout));
   MatmulFn f = nullptr;
-  if (isa == Isa::kAvx512Vnni || isa == Isa::kAmx) f = Avx512VnniLanesKernel(a.wtype);
+  if (isa == Isa::kAvx512Vnni || isa == Isa::kAmx) {
+    f = Avx512VnniLanesKernel(a.wtype);
+  } else if (isa == Isa::kAvx512 || isa == Isa::kAvxVnni) {
+    // AVX-512 without VNNI has no kernel of its own for these types (as in SelectKernel).
+    f = CanRun(Isa::kAvxVnni) ? AvxVnniLanesKernel(a.wtype) : Avx2LanesKernel(a.wtype);
+  } else if (isa == Isa::kAvx2) {
+    f = Avx2LanesKernel(a.wtype);
+  }
   if (f != nullptr) {
     f(a);
   } else {
@@ -191,7 +198,11 @@ void Matmul(const MatmulArgs& a, Isa isa) {
 }
 
 WeightLayout PreferredLayout(GgmlType wtype, Isa isa) {
-  if (isa == Isa::kAvx512Vnni && LayoutDefined(wtype, WeightLayout::kLanes16) && CanRun(isa))
+  if (!CanRun(isa)) return WeightLayout::kGguf;
+  if (isa == Isa::kAvx512Vnni && LayoutDefined(wtype, WeightLayout::kLanes16))
+    return WeightLayout::kLanes16;
+  const bool avx2_lanes = isa == Isa::kAvx2 || isa == Isa::kAvxVnni || isa == Isa::kAvx512;
+  if (avx2_lanes && (wtype == GgmlType::kQ4_0 || wtype == GgmlType::kQ8_0))
     return WeightLayout::kLanes16;
   return WeightLayout::kGguf;
 }

@@ -86,9 +86,9 @@ struct MatmulArgs {
 };
 
 // The layout Matmul(·, isa) reads weights of `wtype` fastest in: kLanes16 for
-// Q4_0, Q8_0, Q4_K and Q6_K with avx512-vnni (not amx, whose batch kernels read kGguf),
-// kGguf otherwise. A caller that owns the weights may repack them into it
-// (RepackRows); results stay bit-identical.
+// Q4_0, Q8_0, Q4_K and Q6_K with avx512-vnni (not amx, whose batch kernels read kGguf)
+// and for Q4_0 and Q8_0 with avx2, avx-vnni and avx512; kGguf otherwise. A caller that owns the
+// weights may repack them into it (RepackRows); results stay bit-identical.
 WeightLayout PreferredLayout(GgmlType wtype, Isa isa);
 
 // Y[t][r] = dot(W[r], X[t]) for r in [row_begin, row_end), t in [0, n_tok).

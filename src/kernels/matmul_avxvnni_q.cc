@@ -5,12 +5,17 @@
 // maddubs never saturates on these operands (unsigned codes <= 31, or |w| <=
 // 128 for Q8_0, against activations in [-127, 127]: a pair sums to at most
 // 32512), so every result is the AVX2 kernel's, bit for bit.
+#include "kernels/matmul_avx2_lanes_impl.h"
 #include "kernels/matmul_avx2_q_impl.h"
 
 namespace hearth::kernels {
 
 MatmulFn AvxVnniQKernel(GgmlType wtype) {
   return Q32Kernel(wtype);
+}
+
+MatmulFn AvxVnniLanesKernel(GgmlType wtype) {
+  return Q32LanesKernel(wtype);
 }
 
 }  // namespace hearth::kernels

@@ -15,6 +15,12 @@ MatmulFn Avx2QKernel(GgmlType) {
 MatmulFn AvxVnniQKernel(GgmlType) {
   return nullptr;
 }
+MatmulFn Avx2LanesKernel(GgmlType) {
+  return nullptr;
+}
+MatmulFn AvxVnniLanesKernel(GgmlType) {
+  return nullptr;
+}
 MatmulFn Avx2KKernel(GgmlType) {
   return nullptr;
 }

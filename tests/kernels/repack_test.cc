@@ -4,6 +4,7 @@
 // (the kLanes16 kernel on avx512-vnni, the unpacking fallback elsewhere).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <span>
@@ -37,15 +38,22 @@ TEST(Repack, LayoutIsDefinedForQ4_0Q8_0Q4_KAndQ6_KOnly) {
       EXPECT_EQ(PreferredLayout(t, Isa::kAvx512Vnni), WeightLayout::kGguf);
     }
   }
-  // AMX's batch kernels read the GGUF layout; lower variants have no lanes kernel.
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAmx, Isa::kNeon})
+  // AMX's batch kernels read the GGUF layout, scalar and NEON have no lanes
+  // kernel; the AVX2-class variants have one for Q4_0 and Q8_0 only, AVX-512
+  // VNNI for all four. A variant this CPU cannot run prefers nothing.
+  for (Isa isa : {Isa::kScalar, Isa::kAmx, Isa::kNeon, Isa::kNeonDot})
     EXPECT_EQ(PreferredLayout(GgmlType::kQ4_0, isa), WeightLayout::kGguf) << IsaName(isa);
   Isa all[8];
   const int n = AvailableIsas(all);
-  bool vnni = false;
-  for (int i = 0; i < n; ++i) vnni |= all[i] == Isa::kAvx512Vnni;
-  EXPECT_EQ(PreferredLayout(GgmlType::kQ8_0, Isa::kAvx512Vnni),
-            vnni ? WeightLayout::kLanes16 : WeightLayout::kGguf);
+  for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512, Isa::kAvx512Vnni}) {
+    const bool runs = std::find(all, all + n, isa) != all + n;
+    const WeightLayout lanes = runs ? WeightLayout::kLanes16 : WeightLayout::kGguf;
+    EXPECT_EQ(PreferredLayout(GgmlType::kQ4_0, isa), lanes) << IsaName(isa);
+    EXPECT_EQ(PreferredLayout(GgmlType::kQ8_0, isa), lanes) << IsaName(isa);
+    EXPECT_EQ(PreferredLayout(GgmlType::kQ4_K, isa),
+              isa == Isa::kAvx512Vnni ? lanes : WeightLayout::kGguf)
+        << IsaName(isa);
+  }
 }
 
 // Spot checks of the byte positions against the header's definition, then the
